@@ -1,0 +1,146 @@
+# mlops-reference: every workflow is a make target. `make help` lists them.
+#
+# Two commands on a fresh clone:  make demo   and   make test
+# Each target that needs Python depends on the venv, which is (re)built from the
+# hash-pinned lock whenever requirements.lock or pyproject.toml change.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON_BOOT ?= python3.11
+VENV        ?= .venv
+BIN         := $(VENV)/bin
+PY          := $(BIN)/python
+PIP         := $(BIN)/pip
+DVC         := $(BIN)/dvc
+INSTALLED   := $(VENV)/.installed
+LOCK        := requirements.lock
+
+MLFLOW_HOST ?= 127.0.0.1
+MLFLOW_PORT ?= 5000
+# A local folder outside git acts as the default DVC remote (offline push/pull).
+DVC_REMOTE_DIR ?= $(abspath $(CURDIR)/../.dvc-remote-mlops-reference)
+
+# Keep every tool offline and quiet, whatever the user's shell has (src/runtime_env.py
+# applies the same defaults to direct `python -m` calls).
+export MLFLOW_DISABLE_TELEMETRY ?= true
+export DVC_NO_ANALYTICS ?= 1
+export ZENML_ANALYTICS_OPT_IN ?= false
+export YOLO_OFFLINE ?= 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n\033[1m%s\033[0m\n", substr($$0, 5)} \
+	  /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+##@ Setup
+.PHONY: install lock
+install: $(INSTALLED) ## Create .venv from the hash-pinned lock and install the project (editable)
+
+$(INSTALLED): $(LOCK) pyproject.toml
+	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PIP) install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
+	@mkdir -p .ultralytics/Ultralytics && cp -n $$($(PY) -c "import matplotlib, pathlib; \
+	  print(pathlib.Path(matplotlib.get_data_path()) / 'fonts/ttf/DejaVuSans.ttf')") \
+	  .ultralytics/Ultralytics/Arial.ttf 2>/dev/null || true
+	@touch $@
+
+lock: ## Re-compile requirements.lock from pyproject.toml (Linux x86_64, Python 3.11, with hashes)
+	@test -x $(BIN)/uv || { $(PYTHON_BOOT) -m venv $(VENV) && $(PIP) install --quiet uv; }
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes \
+	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 --quiet -o $(LOCK)
+	@! grep -n -E 'index-url|https?://' $(LOCK) || { echo "lock names a registry host"; exit 1; }
+
+##@ Iris: data, training, MLflow
+.PHONY: prepare train evaluate export experiments mlflow-ui mlflow-experiments
+prepare: $(INSTALLED) ## Write data/raw/iris.csv and the train/test split
+	$(PY) -m src.data.prepare
+
+train: $(INSTALLED) ## Train the Iris classifier with MLflow tracking and registry
+	$(PY) -m src.training.train
+
+evaluate: $(INSTALLED) ## Evaluate the trained model: metrics, confusion matrix, plots
+	$(PY) -m src.evaluation.evaluate
+
+export: $(INSTALLED) ## Export the model as an MLflow model directory (mlflow models serve)
+	$(PY) -m src.deploy.export
+
+experiments: $(INSTALLED) ## Run 5+ differently configured trainings as runs of one experiment
+	$(PY) -m src.training.experiments
+
+mlflow-ui: $(INSTALLED) ## Serve the MLflow UI on $(MLFLOW_HOST):$(MLFLOW_PORT) over the same store
+	$(PY) -m src.tracking_cli ui --host $(MLFLOW_HOST) --port $(MLFLOW_PORT)
+
+mlflow-experiments: $(INSTALLED) ## List experiments and their runs with key metrics
+	$(PY) -m src.tracking_cli experiments
+
+##@ DVC pipeline
+.PHONY: dvc-init dvc-repro dvc-status dvc-pipeline dvc-metrics dvc-plots dvc-push dvc-pull
+dvc-init: $(INSTALLED) ## Configure DVC (idempotent): offline switches and the local remote
+	@$(DVC) config core.check_update false
+	@$(DVC) config core.analytics false
+	@mkdir -p "$(DVC_REMOTE_DIR)"
+	@$(DVC) remote add --local --force localremote "$(DVC_REMOTE_DIR)"
+	@$(DVC) remote default --local localremote
+	@echo "DVC ready; default remote: $(DVC_REMOTE_DIR) (override with DVC_REMOTE_DIR=...)"
+
+dvc-repro: $(INSTALLED) ## Reproduce the pipeline (only stages whose inputs changed)
+	$(DVC) repro
+
+dvc-status: $(INSTALLED) ## Show which stages are out of date
+	$(DVC) status
+
+dvc-pipeline: $(INSTALLED) ## Draw the stage DAG
+	$(DVC) dag
+
+dvc-metrics: $(INSTALLED) ## Show metrics, and their diff against the last commit
+	$(DVC) metrics show
+	$(DVC) metrics diff
+
+dvc-plots: $(INSTALLED) ## Render DVC plots to reports/plots (HTML needs a browser online for Vega)
+	$(DVC) plots show --out reports/plots
+	@echo "Offline PNGs: reports/evaluation/*.png"
+
+dvc-push: dvc-init ## Push data and models to the default DVC remote
+	$(DVC) push
+
+dvc-pull: dvc-init ## Pull data and models from the default DVC remote
+	$(DVC) pull
+
+##@ Quality
+.PHONY: test test-fast lint format
+test: $(INSTALLED) ## Run the whole test suite (unit + integration with real tools on loopback)
+	$(PY) -m pytest
+
+test-fast: $(INSTALLED) ## Run the unit tests only (seconds)
+	$(PY) -m pytest -m "not integration" -q
+
+lint: $(INSTALLED) ## ruff (lint + format check) and mypy on src/
+	$(BIN)/ruff check src tools tests
+	$(BIN)/ruff format --check src tools tests
+	$(BIN)/mypy src
+
+format: $(INSTALLED) ## Apply ruff's formatting and safe fixes
+	$(BIN)/ruff format src tools tests
+	$(BIN)/ruff check --fix src tools tests
+
+##@ Demo and housekeeping
+.PHONY: demo clean
+demo: $(INSTALLED) ## Install, reproduce the DVC pipeline, run the experiments; offline, no server
+	$(DVC) repro
+	$(PY) -m src.training.experiments
+	@echo
+	@echo "Results:"
+	@echo "  models/                 model, metadata.json, metrics.json, iris_mlflow_model/"
+	@echo "  reports/evaluation/     metrics, confusion matrix (JSON + PNG), classification report"
+	@echo "  mlflow.db, mlartifacts/ MLflow runs, artifacts and the model registry"
+	@echo "Open the UI:  make mlflow-ui   then browse http://$(MLFLOW_HOST):$(MLFLOW_PORT)"
+
+clean: ## Remove generated outputs (keeps .venv, mlflow.db and the DVC cache)
+	rm -rf data/processed models/*.pkl models/*.json models/iris_mlflow_model reports/evaluation \
+	  reports/plots .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -type d -not -path './.venv/*' -prune -exec rm -rf {} +

@@ -1,0 +1,308 @@
+"""The one schema for every run: paths, and Pydantic models for ``params.yaml``.
+
+DVC stages, the training scripts and the ZenML pipelines all read their
+parameters through :func:`get_config`, and every override (Python keyword
+arguments, CLI flags, ``dvc exp run -S``, grid entries) is validated by the same
+models. Unknown keys are errors, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from src.errors import ConfigError
+from src.runtime_env import PROJECT_ROOT
+
+# --------------------------------------------------------------------------- paths
+PARAMS_FILE = PROJECT_ROOT / "params.yaml"
+DATA_DIR = PROJECT_ROOT / "data"
+RAW_DATA_DIR = DATA_DIR / "raw"
+PROCESSED_DATA_DIR = DATA_DIR / "processed"
+RAW_IRIS_CSV = RAW_DATA_DIR / "iris.csv"
+TRAIN_CSV = PROCESSED_DATA_DIR / "train.csv"
+TEST_CSV = PROCESSED_DATA_DIR / "test.csv"
+
+MODELS_DIR = PROJECT_ROOT / "models"
+MODEL_FILE = MODELS_DIR / "iris_model.pkl"
+METADATA_FILE = MODELS_DIR / "metadata.json"
+TRAIN_METRICS_FILE = MODELS_DIR / "metrics.json"
+EXPORTED_MODEL_DIR = MODELS_DIR / "iris_mlflow_model"
+
+REPORTS_DIR = PROJECT_ROOT / "reports"
+EVAL_DIR = REPORTS_DIR / "evaluation"
+
+#: Embedded MLflow store: SQLite for runs and registry, a plain folder for artifacts.
+MLFLOW_DB = PROJECT_ROOT / "mlflow.db"
+MLFLOW_ARTIFACTS_DIR = PROJECT_ROOT / "mlartifacts"
+
+IRIS_FEATURES: tuple[str, ...] = (
+    "sepal_length",
+    "sepal_width",
+    "petal_length",
+    "petal_width",
+)
+IRIS_TARGET = "species"
+IRIS_CLASSES: tuple[str, ...] = ("setosa", "versicolor", "virginica")
+
+
+# --------------------------------------------------------------------------- schema
+class StrictModel(BaseModel):
+    """Base for every params section: unknown keys and wrong types are errors."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=True)
+
+
+class DataParams(StrictModel):
+    """How the Iris table is split into train and test sets."""
+
+    test_size: float = Field(0.2, gt=0, lt=1, description="Fraction of rows held out for test")
+    random_state: int = Field(42, ge=0, description="Seed of the split")
+    stratify: bool = Field(True, description="Keep class proportions equal in both splits")
+
+
+Algorithm = Literal["random_forest", "logistic_regression"]
+
+
+class TrainParams(StrictModel):
+    """Classifier hyper-parameters. Tree fields are ignored by logistic regression."""
+
+    algorithm: Algorithm = "random_forest"
+    n_estimators: int = Field(100, ge=1, description="Trees in the forest")
+    max_depth: int | None = Field(10, ge=1, description="Tree depth; null means unlimited")
+    C: float = Field(1.0, gt=0, description="Inverse regularisation of logistic regression")
+    max_iter: int = Field(1000, ge=1, description="Solver iterations of logistic regression")
+    random_state: int = Field(42, ge=0, description="Seed of the estimator")
+
+
+PromotionMetric = Literal[
+    "accuracy",
+    "f1_macro",
+    "f1_weighted",
+    "precision_macro",
+    "recall_macro",
+]
+
+
+class MlflowParams(StrictModel):
+    """Where Iris runs are tracked and which model the registry keeps."""
+
+    experiment_name: str = Field("iris-classifier", min_length=1)
+    registered_model_name: str = Field("iris-classifier", min_length=1)
+    promotion_metric: PromotionMetric = "accuracy"
+
+
+# ---- computer vision (YOLO-tiny person detector)
+_DEVICE_PATTERN = re.compile(r"^(cpu|mps|cuda(:\d+)?|\d+(,\d+)*)$")
+
+
+class TinyPersonDatasetParams(StrictModel):
+    """How the tiny person dataset is cut from a COCO128-layout folder."""
+
+    source: str = Field("data/coco128", description="COCO128-layout folder (relative to the repo)")
+    output: str = Field("data/tiny_person", description="Where the person-only dataset is written")
+    train: int = Field(48, ge=1, description="Images in the train split")
+    val: int = Field(16, ge=1, description="Images in the val split")
+    test: int = Field(16, ge=0, description="Images in the held-out test split")
+    seed: int = Field(0, ge=0, description="Seed of the split")
+    letterbox: int | None = Field(
+        None, ge=32, description="Letterbox images to this square size; null copies them as-is"
+    )
+
+
+class SyntheticCocoParams(StrictModel):
+    """The offline stand-in for COCO128, generated deterministically from a seed."""
+
+    images: int = Field(128, ge=8, description="Images to generate")
+    imgsz: int = Field(160, ge=64, description="Longest side of the generated images")
+    seed: int = Field(0, ge=0)
+
+
+class CvTrainParams(StrictModel):
+    """One YOLO training configuration (the fields a grid entry may override)."""
+
+    model: str = Field(
+        "yolov8n.yaml",
+        description="A model YAML shipped with ultralytics (from scratch) or a local .pt file",
+    )
+    epochs: int = Field(40, ge=1)
+    imgsz: int = Field(160, ge=32)
+    batch: int = Field(16, ge=1)
+    lr0: float = Field(0.01, gt=0, le=1)
+    seed: int = Field(0, ge=0)
+    patience: int = Field(100, ge=0, description="Epochs without improvement before stopping")
+    device: str = Field("cpu", description="cpu, cuda, cuda:N, N or N,M")
+    workers: int = Field(0, ge=0, description="Data-loader workers; 0 keeps runs deterministic")
+
+    @field_validator("imgsz")
+    @classmethod
+    def _imgsz_multiple_of_32(cls, value: int) -> int:
+        if value % 32:
+            raise ValueError("must be a multiple of 32 (YOLO's stride)")
+        return value
+
+    @field_validator("device")
+    @classmethod
+    def _known_device(cls, value: str) -> str:
+        if not _DEVICE_PATTERN.match(value):
+            raise ValueError("must be cpu, mps, cuda, cuda:N, N or N,M")
+        return value
+
+
+class CvGridParams(StrictModel):
+    """A grid of overrides of :class:`CvTrainParams`; the runs are their product."""
+
+    epochs: list[int] = Field(default_factory=lambda: [20, 40], min_length=1)
+    imgsz: list[int] = Field(default_factory=lambda: [160], min_length=1)
+    lr0: list[float] = Field(default_factory=lambda: [0.01, 0.02], min_length=1)
+    batch: list[int] | None = None
+
+
+SelectionMetric = Literal["map50_95", "map50", "precision", "recall"]
+
+
+class CvTrackingParams(StrictModel):
+    """Where YOLO runs are tracked and how the best one is chosen."""
+
+    experiment_name: str = Field("yolo-tiny-person", min_length=1)
+    registered_model_name: str = Field("yolo-tiny-person", min_length=1)
+    selection_metric: SelectionMetric = "map50_95"
+
+
+class CvParams(StrictModel):
+    """Everything the YOLO half reads."""
+
+    dataset: TinyPersonDatasetParams = TinyPersonDatasetParams()
+    synthetic: SyntheticCocoParams = SyntheticCocoParams()
+    train: CvTrainParams = CvTrainParams()
+    grid: CvGridParams = CvGridParams()
+    tracking: CvTrackingParams = CvTrackingParams()
+
+
+class Params(StrictModel):
+    """The whole of ``params.yaml``. Every section is optional and has documented defaults."""
+
+    data: DataParams = DataParams()
+    train: TrainParams = TrainParams()
+    mlflow: MlflowParams = MlflowParams()
+    cv: CvParams = CvParams()
+
+    @model_validator(mode="after")
+    def _names_differ(self) -> Params:
+        if self.mlflow.registered_model_name == self.cv.tracking.registered_model_name:
+            raise ValueError("mlflow.registered_model_name and cv.tracking.registered_model_name "
+                             "must differ")
+        return self
+
+
+# --------------------------------------------------------------------------- loading
+M = TypeVar("M", bound=BaseModel)
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Return the field names valid at ``loc`` (the parent of an unknown key)."""
+    current: Any = model
+    for part in loc:
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        current = field.annotation
+    return list(getattr(current, "model_fields", {}))
+
+
+def format_validation_error(source: str, exc: ValidationError, model: type[BaseModel]) -> str:
+    """Return one line naming the source, each bad key path, its value and the rule."""
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        key = ".".join(str(p) for p in loc) or "<root>"
+        if err["type"] == "extra_forbidden":
+            allowed = _allowed_keys(model, loc[:-1])
+            hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            rule = f"unknown key (did you mean '{hint[0]}'?)" if hint else "unknown key"
+            if allowed:
+                rule += f"; allowed: {', '.join(allowed)}"
+            problems.append(f"{key}: {rule}")
+            continue
+        msg = err["msg"].removeprefix("Value error, ")
+        problems.append(f"{key} = {err.get('input')!r}: {msg}")
+    return f"{source}: " + "; ".join(problems)
+
+
+def validate_section(model: type[M], data: Any, source: str) -> M:
+    """Validate ``data`` against ``model``; raise ConfigError with a one-line message."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(source, exc, model)) from None
+
+
+def with_overrides(section: M, source: str = "overrides", **overrides: Any) -> M:
+    """Return a copy of ``section`` with ``overrides`` applied and re-validated."""
+    if not overrides:
+        return section
+    merged = {**section.model_dump(), **overrides}
+    return validate_section(type(section), merged, source)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}:{where}: invalid YAML ({problem})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections, got {type(data).__name__}")
+    return data
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path, mtime_ns: int) -> Params:
+    return validate_section(Params, _read_yaml(path), _display(path))
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def get_config(path: Path | str | None = None) -> Params:
+    """Return the validated params (cached until the file changes).
+
+    With ``path=None`` the project's ``params.yaml`` is read; if it does not exist
+    the documented defaults apply. An explicit path that does not exist is an error.
+    """
+    explicit = path is not None
+    target = Path(path) if explicit else PARAMS_FILE
+    if not target.exists():
+        if explicit:
+            raise ConfigError(f"{target}: params file not found")
+        return Params()
+    return _load(target.resolve(), target.stat().st_mtime_ns)
+
+
+def clear_config_cache() -> None:
+    """Forget cached params (tests edit params files in place)."""
+    _load.cache_clear()
+
+
+def resolve_path(relative: str | Path) -> Path:
+    """Return ``relative`` anchored at the project root (absolute paths pass through)."""
+    candidate = Path(relative)
+    return candidate if candidate.is_absolute() else PROJECT_ROOT / candidate

@@ -1,0 +1,85 @@
+"""Atomic file writes and content hashes.
+
+Outputs are written to a temporary file in the target directory and renamed into
+place, so a crash or a bad input never leaves a half-written or truncated file
+where a good one used to be.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from src.errors import OutputError
+
+
+def ensure_writable_dir(directory: Path) -> Path:
+    """Return ``directory`` after creating it; raise OutputError if it cannot be written."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{directory}: cannot create directory ({exc.strerror})") from exc
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise OutputError(f"{directory}: directory is not writable")
+    return directory
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``target``; rename it onto ``target`` on success."""
+    target = Path(target)
+    ensure_writable_dir(target.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"{target}: cannot write ({exc.strerror})") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write(target: Path, write: Callable[[IO[Any]], None], mode: str = "w") -> Path:
+    """Write ``target`` atomically with ``write(fileobj)``; return ``target``."""
+    with atomic_path(target) as tmp, open(tmp, mode) as handle:
+        write(handle)
+    return Path(target)
+
+
+def atomic_write_text(target: Path, text: str) -> Path:
+    """Write ``text`` to ``target`` atomically."""
+    return atomic_write(target, lambda fh: fh.write(text))
+
+
+def atomic_write_bytes(target: Path, data: bytes) -> Path:
+    """Write ``data`` to ``target`` atomically."""
+    return atomic_write(target, lambda fh: fh.write(data), mode="wb")
+
+
+def atomic_write_json(target: Path, payload: Any) -> Path:
+    """Write ``payload`` as stable, indented JSON (sorted keys, trailing newline)."""
+    return atomic_write_text(target, json.dumps(payload, indent=2, sort_keys=True) + "\n")
+
+
+def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
+    """Return the hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    """Return the hex sha256 of a string (UTF-8)."""
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,302 @@
+"""The one place that talks to MLflow: store selection, runs, tags and the model registry.
+
+Every trainer (Iris, YOLO, the ZenML steps) goes through these functions, so the
+tracking URI, experiment set-up, standard tags and promotion rules exist once.
+
+* Default store: embedded SQLite at the repo root (``mlflow.db``) with artifacts
+  in ``mlartifacts/``. No server needed; ``make mlflow-ui`` serves the same files.
+* ``MLFLOW_TRACKING_URI`` (environment or ``.env``) selects a server instead.
+
+``mlflow`` is imported lazily: entry points that do not track pay nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from src.config import MLFLOW_ARTIFACTS_DIR, MLFLOW_DB, PROJECT_ROOT
+from src.errors import TrackingError
+
+if TYPE_CHECKING:
+    import mlflow
+    from mlflow.entities.model_registry import ModelVersion
+
+CHAMPION_ALIAS = "champion"
+CHALLENGER_ALIAS = "challenger"
+#: Model-version tag holding the promotion metric's value, so comparing versions
+#: needs no extra run look-ups.
+METRIC_TAG_PREFIX = "metric."
+
+
+# --------------------------------------------------------------------------- store
+def tracking_uri() -> str:
+    """Return the tracking URI in use: ``MLFLOW_TRACKING_URI`` or the embedded SQLite store."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{MLFLOW_DB}"
+
+
+def is_embedded(uri: str | None = None) -> bool:
+    """True when ``uri`` is a local database store rather than a tracking server."""
+    scheme = urlparse(uri or tracking_uri()).scheme
+    return scheme not in ("http", "https", "databricks")
+
+
+def check_tracking_available(uri: str | None = None, timeout: float = 5.0) -> str:
+    """Return ``uri`` if it can be used; raise TrackingError naming it otherwise.
+
+    Called before any training so an unreachable server is reported in one line
+    up front, not as a traceback after minutes of work.
+    """
+    uri = uri or tracking_uri()
+    parsed = urlparse(uri)
+    if parsed.scheme in ("http", "https"):
+        health = uri.rstrip("/") + "/health"
+        try:
+            with urllib.request.urlopen(health, timeout=timeout) as response:
+                if response.status != 200:
+                    raise TrackingError(f"MLFLOW_TRACKING_URI={uri}: /health answered "
+                                        f"HTTP {response.status}")
+        except urllib.error.HTTPError as exc:
+            raise TrackingError(f"MLFLOW_TRACKING_URI={uri}: /health answered HTTP {exc.code}; "
+                                "is this an MLflow server?") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise TrackingError(f"MLFLOW_TRACKING_URI={uri}: server unreachable ({reason}); "
+                                "start it (make mlflow-ui / make stack-up-local) or unset "
+                                "the variable to use the embedded store") from None
+        return uri
+    if parsed.scheme == "sqlite":
+        db_path = Path(uri.removeprefix("sqlite:///"))
+        folder = db_path.parent if db_path.parent != Path("") else Path.cwd()
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise TrackingError(f"MLFLOW_TRACKING_URI={uri}: folder {folder} is not writable")
+        return uri
+    if parsed.scheme in ("postgresql", "mysql", "mssql", "databricks"):
+        return uri
+    raise TrackingError(f"MLFLOW_TRACKING_URI={uri}: unsupported scheme '{parsed.scheme}'; use "
+                        "sqlite:///<path>, http(s)://<server> or a database URL")
+
+
+def embedded_artifact_root(uri: str | None = None) -> Path | None:
+    """Return the artifact folder of a SQLite store: ``mlartifacts/`` beside the database."""
+    uri = uri or tracking_uri()
+    if not uri.startswith("sqlite:///"):
+        return None
+    db_path = Path(uri.removeprefix("sqlite:///"))
+    if db_path.resolve() == MLFLOW_DB.resolve():
+        return MLFLOW_ARTIFACTS_DIR
+    return db_path.parent / "mlartifacts"
+
+
+def _import_mlflow() -> Any:
+    import mlflow
+
+    return mlflow
+
+
+_experiment_ids: dict[tuple[str, str], str] = {}
+
+
+def use_experiment(name: str, uri: str | None = None) -> str:
+    """Point MLflow at the store and ``name``; return the experiment id (looked up once)."""
+    mlflow = _import_mlflow()
+    uri = uri or tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    key = (uri, name)
+    if key not in _experiment_ids:
+        client = mlflow.MlflowClient(uri)
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            # The embedded store keeps artifacts in one known folder, not in ./mlruns of
+            # whatever directory the command ran from.
+            location = embedded_artifact_root(uri)
+            location = (location / name).as_uri() if location else None
+            experiment_id = client.create_experiment(name, artifact_location=location)
+        else:
+            experiment_id = experiment.experiment_id
+        _experiment_ids[key] = experiment_id
+    mlflow.set_experiment(experiment_id=_experiment_ids[key])
+    return _experiment_ids[key]
+
+
+# --------------------------------------------------------------------------- runs
+def git_commit(root: Path = PROJECT_ROOT) -> str:
+    """Return the checked-out commit (``-dirty`` when tracked files changed), or ``unknown``."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True, text=True, timeout=5, check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=5, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{commit}-dirty" if dirty else commit
+
+
+def standard_tags(**extra: str) -> dict[str, str]:
+    """Tags every run carries: git commit and project, plus ``extra``."""
+    return {"git_commit": git_commit(), "project": "mlops-reference", **extra}
+
+
+@contextmanager
+def tracked_run(
+    experiment_name: str,
+    *,
+    run_name: str | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> Iterator[mlflow.ActiveRun]:
+    """Start (or join) an MLflow run; it ends FAILED if the block raises.
+
+    If a run is already active (a ZenML step under the MLflow experiment tracker)
+    that run is used as is, so one training is always exactly one run.
+    """
+    check_tracking_available()
+    mlflow = _import_mlflow()
+    active = mlflow.active_run()
+    if active is not None:
+        if tags:
+            mlflow.set_tags(dict(tags))
+        yield active
+        return
+    use_experiment(experiment_name)
+    run = mlflow.start_run(run_name=run_name, tags=dict(tags or {}))
+    try:
+        yield run
+    except BaseException:
+        mlflow.end_run(status="FAILED")
+        raise
+    mlflow.end_run(status="FINISHED")
+
+
+def log_flat_params(params: Mapping[str, Any], prefix: str = "") -> None:
+    """Log a nested mapping of params with dotted keys (``train.n_estimators``)."""
+    mlflow = _import_mlflow()
+    flat: dict[str, Any] = {}
+
+    def walk(node: Mapping[str, Any], path: str) -> None:
+        for key, value in node.items():
+            name = f"{path}{key}"
+            if isinstance(value, Mapping):
+                walk(value, f"{name}.")
+            else:
+                flat[name] = "None" if value is None else value
+
+    walk(params, prefix)
+    mlflow.log_params(flat)
+
+
+# --------------------------------------------------------------------------- registry
+@dataclass(frozen=True)
+class PromotionDecision:
+    """What the registry did with a new model version, and why."""
+
+    model_name: str
+    version: str
+    metric: str
+    value: float
+    previous_champion: str | None
+    previous_value: float | None
+    promoted: bool
+
+    @property
+    def summary(self) -> str:
+        if self.previous_champion is None:
+            return (f"{self.model_name} v{self.version} is the first {CHAMPION_ALIAS} "
+                    f"({self.metric}={self.value:.4f})")
+        verdict = "promoted to" if self.promoted else "kept out of"
+        return (f"{self.model_name} v{self.version} ({self.metric}={self.value:.4f}) {verdict} "
+                f"{CHAMPION_ALIAS}; previous v{self.previous_champion} "
+                f"({self.metric}={self.previous_value:.4f})")
+
+
+def register_model_version(
+    model_uri: str,
+    name: str,
+    *,
+    metric: str,
+    value: float,
+    run_id: str | None = None,
+) -> ModelVersion:
+    """Register ``model_uri`` under ``name``; the version is tagged with its metric value."""
+    mlflow = _import_mlflow()
+    client = mlflow.MlflowClient(tracking_uri())
+    try:
+        client.get_registered_model(name)
+    except mlflow.exceptions.MlflowException:
+        client.create_registered_model(name)
+    version = client.create_model_version(
+        name=name,
+        source=model_uri,
+        run_id=run_id,
+        tags={f"{METRIC_TAG_PREFIX}{metric}": repr(float(value))},
+    )
+    return version
+
+
+def _alias_version(client: Any, name: str, alias: str) -> Any | None:
+    mlflow = _import_mlflow()
+    try:
+        return client.get_model_version_by_alias(name, alias)
+    except mlflow.exceptions.MlflowException:
+        return None
+
+
+def _version_metric(client: Any, version: Any, metric: str) -> float | None:
+    tagged = version.tags.get(f"{METRIC_TAG_PREFIX}{metric}")
+    if tagged is not None:
+        return float(tagged)
+    if version.run_id:
+        return client.get_run(version.run_id).data.metrics.get(metric)
+    return None
+
+
+def promote_if_better(
+    name: str,
+    version: str,
+    *,
+    metric: str,
+    value: float,
+    allow_ties: bool,
+    set_challenger: bool = False,
+) -> PromotionDecision:
+    """Move the ``champion`` alias to ``version`` when it beats the current champion.
+
+    ``allow_ties=True`` promotes when the new value is at least as good (the Iris
+    rule: a retrain on new code or data wins a tie); ``False`` requires a strict
+    improvement (the YOLO grid rule). Higher metric values are better.
+    With ``set_challenger`` the version first receives the ``challenger`` alias.
+    """
+    mlflow = _import_mlflow()
+    client = mlflow.MlflowClient(tracking_uri())
+    if set_challenger:
+        client.set_registered_model_alias(name, CHALLENGER_ALIAS, version)
+    current = _alias_version(client, name, CHAMPION_ALIAS)
+    previous_value = _version_metric(client, current, metric) if current is not None else None
+    if current is None or previous_value is None:
+        promoted = True
+    elif allow_ties:
+        promoted = value >= previous_value
+    else:
+        promoted = value > previous_value
+    if promoted:
+        client.set_registered_model_alias(name, CHAMPION_ALIAS, version)
+    return PromotionDecision(
+        model_name=name,
+        version=str(version),
+        metric=metric,
+        value=float(value),
+        previous_champion=None if current is None else str(current.version),
+        previous_value=previous_value,
+        promoted=promoted,
+    )
