@@ -30,6 +30,8 @@ export DVC_NO_ANALYTICS ?= 1
 export ZENML_ANALYTICS_OPT_IN ?= false
 export YOLO_OFFLINE ?= 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# dvc.yaml's `python -m ...` commands must find the venv's interpreter.
+export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: help
 help: ## Show this help
@@ -110,6 +112,11 @@ dvc-push: dvc-init ## Push data and models to the default DVC remote
 
 dvc-pull: dvc-init ## Pull data and models from the default DVC remote
 	$(DVC) pull
+
+##@ YOLO: dataset, training, ZenML
+.PHONY: cv-data
+cv-data: $(INSTALLED) ## Build the tiny person dataset (synthetic COCO128 -> data/tiny_person, DVC stages)
+	$(DVC) repro make_tiny_person
 
 ##@ Quality
 .PHONY: test test-fast lint format

@@ -9,6 +9,7 @@ models. Unknown keys are errors, so a typo never silently falls back to a defaul
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -99,6 +100,15 @@ class MlflowParams(StrictModel):
 
 
 # ---- computer vision (YOLO-tiny person detector)
+#: Each training publishes its ultralytics folder here, one fixed folder per run name.
+CV_RUNS_DIR = PROJECT_ROOT / "runs" / "yolo"
+#: ``python -m src.train_cv`` copies the newest best.pt here (atomically).
+CV_MODELS_DIR = MODELS_DIR / "yolo"
+#: Used instead of the default from-scratch YAML when present (as in the course seed).
+LOCAL_YOLO_WEIGHTS = PROJECT_ROOT / "yolov8n.pt"
+DEFAULT_YOLO_MODEL = "yolov8n.yaml"
+CV_REPORT_TEMPLATE = REPORTS_DIR / "templates" / "decision_template_zenml.md"
+
 _DEVICE_PATTERN = re.compile(r"^(cpu|mps|cuda(:\d+)?|\d+(,\d+)*)$")
 
 
@@ -128,7 +138,7 @@ class CvTrainParams(StrictModel):
     """One YOLO training configuration (the fields a grid entry may override)."""
 
     model: str = Field(
-        "yolov8n.yaml",
+        DEFAULT_YOLO_MODEL,
         description="A model YAML shipped with ultralytics (from scratch) or a local .pt file",
     )
     epochs: int = Field(40, ge=1)
@@ -154,6 +164,13 @@ class CvTrainParams(StrictModel):
             raise ValueError("must be cpu, mps, cuda, cuda:N, N or N,M")
         return value
 
+    @field_validator("model")
+    @classmethod
+    def _model_kind(cls, value: str) -> str:
+        if Path(value).suffix.lower() not in (".yaml", ".yml", ".pt"):
+            raise ValueError("must be a model YAML (yolov8n.yaml) or a .pt weights file")
+        return value
+
 
 class CvGridParams(StrictModel):
     """A grid of overrides of :class:`CvTrainParams`; the runs are their product."""
@@ -162,6 +179,29 @@ class CvGridParams(StrictModel):
     imgsz: list[int] = Field(default_factory=lambda: [160], min_length=1)
     lr0: list[float] = Field(default_factory=lambda: [0.01, 0.02], min_length=1)
     batch: list[int] | None = None
+
+    @field_validator("epochs", "imgsz", "lr0", "batch")
+    @classmethod
+    def _no_repeats(cls, values: list[Any] | None) -> list[Any] | None:
+        if values is not None and len(set(values)) != len(values):
+            raise ValueError("lists the same value twice")
+        return values
+
+    def overrides(self) -> list[dict[str, Any]]:
+        """Return one override mapping per grid point (the product, in params.yaml order)."""
+        axes = {key: value for key, value in self.model_dump().items() if value is not None}
+        return [dict(zip(axes, point, strict=True)) for point in itertools.product(*axes.values())]
+
+    def configurations(self, base: CvTrainParams, source: str = "cv.grid") -> list[CvTrainParams]:
+        """Return ``base`` with each grid point applied, every one validated by the schema."""
+        return [
+            with_overrides(base, f"{source} ({_describe(point)})", **point)
+            for point in self.overrides()
+        ]
+
+
+def _describe(point: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in point.items())
 
 
 SelectionMetric = Literal["map50_95", "map50", "precision", "recall"]
@@ -216,12 +256,14 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return list(getattr(current, "model_fields", {}))
 
 
-def format_validation_error(source: str, exc: ValidationError, model: type[BaseModel]) -> str:
+def format_validation_error(
+    source: str, exc: ValidationError, model: type[BaseModel], prefix: str = ""
+) -> str:
     """Return one line naming the source, each bad key path, its value and the rule."""
     problems = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        key = ".".join(str(p) for p in loc) or "<root>"
+        key = ".".join([p for p in prefix.split(".") if p] + [str(p) for p in loc]) or "<root>"
         if err["type"] == "extra_forbidden":
             allowed = _allowed_keys(model, loc[:-1])
             hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
@@ -235,20 +277,23 @@ def format_validation_error(source: str, exc: ValidationError, model: type[BaseM
     return f"{source}: " + "; ".join(problems)
 
 
-def validate_section(model: type[M], data: Any, source: str) -> M:
-    """Validate ``data`` against ``model``; raise ConfigError with a one-line message."""
+def validate_section(model: type[M], data: Any, source: str, prefix: str = "") -> M:
+    """Validate ``data`` against ``model``; raise ConfigError with a one-line message.
+
+    ``prefix`` is the section's key path (``train``) so messages name ``train.max_depth``.
+    """
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(source, exc, model)) from None
+        raise ConfigError(format_validation_error(source, exc, model, prefix)) from None
 
 
-def with_overrides(section: M, source: str = "overrides", **overrides: Any) -> M:
+def with_overrides(section: M, source: str = "overrides", prefix: str = "", **overrides: Any) -> M:
     """Return a copy of ``section`` with ``overrides`` applied and re-validated."""
     if not overrides:
         return section
     merged = {**section.model_dump(), **overrides}
-    return validate_section(type(section), merged, source)
+    return validate_section(type(section), merged, source, prefix)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -80,6 +80,11 @@ def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def sha256_bytes(data: bytes) -> str:
+    """Return the hex sha256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def sha256_text(text: str) -> str:
     """Return the hex sha256 of a string (UTF-8)."""
     return hashlib.sha256(text.encode()).hexdigest()

@@ -155,11 +155,13 @@ def tracked_run(
     *,
     run_name: str | None = None,
     tags: Mapping[str, str] | None = None,
+    run_id: str | None = None,
 ) -> Iterator[mlflow.ActiveRun]:
     """Start (or join) an MLflow run; it ends FAILED if the block raises.
 
     If a run is already active (a ZenML step under the MLflow experiment tracker)
-    that run is used as is, so one training is always exactly one run.
+    that run is used as is, so one training is always exactly one run. ``run_id``
+    reopens a finished run instead of starting one (test metrics logged after training).
     """
     check_tracking_available()
     mlflow = _import_mlflow()
@@ -169,8 +171,12 @@ def tracked_run(
             mlflow.set_tags(dict(tags))
         yield active
         return
-    use_experiment(experiment_name)
-    run = mlflow.start_run(run_name=run_name, tags=dict(tags or {}))
+    if run_id is not None:
+        mlflow.set_tracking_uri(tracking_uri())
+        run = mlflow.start_run(run_id=run_id, tags=dict(tags or {}))
+    else:
+        use_experiment(experiment_name)
+        run = mlflow.start_run(run_name=run_name, tags=dict(tags or {}))
     try:
         yield run
     except BaseException:
@@ -220,28 +226,34 @@ class PromotionDecision:
                 f"({self.metric}={self.previous_value:.4f})")
 
 
-def register_model_version(
-    model_uri: str,
-    name: str,
-    *,
-    metric: str,
-    value: float,
-    run_id: str | None = None,
+def register_model_version(model_uri: str, name: str, *, metric: str, value: float) -> ModelVersion:
+    """Register ``model_uri`` as a new version of ``name``, tagged with its metric value."""
+    mlflow = _import_mlflow()
+    return mlflow.register_model(
+        model_uri, name, tags={f"{METRIC_TAG_PREFIX}{metric}": repr(float(value))}
+    )
+
+
+def register_artifact_version(
+    source: str, name: str, *, metric: str, value: float, run_id: str
 ) -> ModelVersion:
-    """Register ``model_uri`` under ``name``; the version is tagged with its metric value."""
+    """Register run artifacts that are not an MLflow model (YOLO ``weights/``) as a version.
+
+    ``mlflow.register_model`` only accepts logged models for ``runs:/`` URIs; a plain
+    artifact folder is registered through the client with its run attached instead.
+    """
     mlflow = _import_mlflow()
     client = mlflow.MlflowClient(tracking_uri())
     try:
         client.get_registered_model(name)
     except mlflow.exceptions.MlflowException:
         client.create_registered_model(name)
-    version = client.create_model_version(
+    return client.create_model_version(
         name=name,
-        source=model_uri,
+        source=source,
         run_id=run_id,
         tags={f"{METRIC_TAG_PREFIX}{metric}": repr(float(value))},
     )
-    return version
 
 
 def _alias_version(client: Any, name: str, alias: str) -> Any | None:

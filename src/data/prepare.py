@@ -1,0 +1,168 @@
+"""Stage ``prepare``: materialise the raw Iris table and split it into train and test CSVs.
+
+The raw table comes from scikit-learn's bundled copy (no network). A user who
+drops their own ``data/raw/iris.csv`` keeps it: it is validated and split
+instead, and DVC sees its new hash and re-runs everything downstream.
+
+    python -m src.data.prepare [--test-size 0.25] [--random-state 7] [--no-stratify]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from src.config import (
+    IRIS_CLASSES,
+    IRIS_FEATURES,
+    IRIS_TARGET,
+    RAW_IRIS_CSV,
+    TEST_CSV,
+    TRAIN_CSV,
+    DataParams,
+    get_config,
+    with_overrides,
+)
+from src.errors import DataError
+from src.io_utils import atomic_write, sha256_file
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+COLUMNS = (*IRIS_FEATURES, IRIS_TARGET)
+
+
+def load_bundled_iris() -> pd.DataFrame:
+    """Return Iris from scikit-learn's bundled copy with readable column and class names."""
+    from sklearn.datasets import load_iris
+
+    bunch = load_iris(as_frame=True)
+    frame = bunch.frame.copy()
+    frame.columns = [*IRIS_FEATURES, IRIS_TARGET]
+    frame[IRIS_TARGET] = [IRIS_CLASSES[int(i)] for i in frame[IRIS_TARGET]]
+    return frame
+
+
+def read_iris_csv(path: Path) -> pd.DataFrame:
+    """Return the Iris table in ``path`` after checking columns, numbers, NaNs and classes."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise DataError(f"{path}: file not found; run `make prepare` or `make dvc-repro`")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{path}: not a readable CSV ({first_line})") from None
+    return validate_iris_frame(frame, path)
+
+
+def validate_iris_frame(frame: pd.DataFrame, source: Path | str) -> pd.DataFrame:
+    """Return ``frame`` unchanged if it is a valid Iris table; raise DataError otherwise."""
+    import pandas as pd
+
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataError(f"{source}: missing column(s) {', '.join(missing)}; "
+                        f"expected {', '.join(COLUMNS)}")
+    extra = [c for c in frame.columns if c not in COLUMNS]
+    if extra:
+        raise DataError(f"{source}: unexpected column(s) {', '.join(map(str, extra))}; "
+                        f"expected {', '.join(COLUMNS)}")
+    if frame.empty:
+        raise DataError(f"{source}: no rows")
+    for column in IRIS_FEATURES:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = values.isna() & frame[column].notna()
+        if bad.any():
+            row = int(bad.idxmax())
+            raise DataError(f"{source}: column {column}, row {row + 2}: "
+                            f"{frame[column].iloc[row]!r} is not a number")
+    nan_rows = frame[list(COLUMNS)].isna().any(axis=1)
+    if nan_rows.any():
+        raise DataError(f"{source}: row {int(nan_rows.idxmax()) + 2} has an empty value; "
+                        "every feature and the species must be set")
+    unknown = sorted(set(frame[IRIS_TARGET]) - set(IRIS_CLASSES))
+    if unknown:
+        raise DataError(f"{source}: column {IRIS_TARGET}: unknown class(es) {unknown}; "
+                        f"expected one of {', '.join(IRIS_CLASSES)}")
+    frame = frame[list(COLUMNS)].copy()
+    frame[list(IRIS_FEATURES)] = frame[list(IRIS_FEATURES)].astype(float)
+    return frame
+
+
+def split_iris(frame: pd.DataFrame, params: DataParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return (train, test) frames, stratified by species when ``params.stratify``."""
+    from sklearn.model_selection import train_test_split
+
+    try:
+        train, test = train_test_split(
+            frame,
+            test_size=params.test_size,
+            random_state=params.random_state,
+            stratify=frame[IRIS_TARGET] if params.stratify else None,
+        )
+    except ValueError as exc:
+        raise DataError(f"cannot split {len(frame)} rows with test_size={params.test_size}: "
+                        f"{exc}") from None
+    return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    # Fixed float format and line endings: same params + same data = same bytes.
+    atomic_write(path, lambda fh: frame.to_csv(fh, index=False, lineterminator="\n",
+                                               float_format="%.6g"))
+
+
+def prepare_iris_splits(
+    params: DataParams,
+    raw_path: Path = RAW_IRIS_CSV,
+    train_path: Path = TRAIN_CSV,
+    test_path: Path = TEST_CSV,
+) -> dict[str, Any]:
+    """Write the split CSVs (and the raw table if absent); return a summary of what was written."""
+    if raw_path.exists():
+        frame = read_iris_csv(raw_path)
+        origin = "user-supplied"
+    else:
+        frame = load_bundled_iris()
+        _write_csv(frame, raw_path)
+        origin = "scikit-learn bundled copy"
+    train, test = split_iris(frame, params)
+    _write_csv(train, train_path)
+    _write_csv(test, test_path)
+    return {
+        "raw": str(raw_path),
+        "origin": origin,
+        "rows": {"train": len(train), "test": len(test)},
+        "sha256": {"raw": sha256_file(raw_path), "train": sha256_file(train_path),
+                   "test": sha256_file(test_path)},
+    }
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--params", type=Path, default=None, help="params file (default params.yaml)")
+    parser.add_argument("--test-size", type=float, help="override data.test_size")
+    parser.add_argument("--random-state", type=int, help="override data.random_state")
+    parser.add_argument("--no-stratify", dest="stratify", action="store_false", default=None,
+                        help="override data.stratify to false")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    overrides = {k: v for k, v in {"test_size": args.test_size, "random_state": args.random_state,
+                                   "stratify": args.stratify}.items() if v is not None}
+    params = with_overrides(get_config(args.params).data, "command line", "data", **overrides)
+    summary = prepare_iris_splits(params)
+    print(f"prepare: {summary['rows']['train']} train / {summary['rows']['test']} test rows "
+          f"from {summary['raw']} ({summary['origin']})")
+    return 0
+
+
+if __name__ == "__main__":
+    from src.cli import run_main
+
+    run_main(main)

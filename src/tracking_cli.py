@@ -1,0 +1,73 @@
+"""Terminal helpers over the MLflow store in use: the UI server and a runs table.
+
+    python -m src.tracking_cli ui [--host 127.0.0.1] [--port 5000]
+    python -m src.tracking_cli experiments [--max-runs 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from src.tracking import embedded_artifact_root, is_embedded, tracking_uri
+
+KEY_METRICS = ("accuracy", "f1_macro", "map50", "map50_95")
+
+
+def serve_ui(host: str, port: int) -> int:
+    """Replace this process with ``mlflow server`` over the configured store."""
+    uri = tracking_uri()
+    if not is_embedded(uri):
+        print(f"MLFLOW_TRACKING_URI={uri} is already a server: open it in a browser.")
+        return 0
+    artifacts = embedded_artifact_root(uri)
+    command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", uri,
+               "--host", host, "--port", str(port), "--workers", "1"]
+    if artifacts is not None:
+        artifacts.mkdir(parents=True, exist_ok=True)
+        command += ["--default-artifact-root", artifacts.as_uri()]
+    print(f"MLflow UI on http://{host}:{port} over {uri} (Ctrl-C to stop)", flush=True)
+    os.execv(sys.executable, command)
+    return 0  # pragma: no cover - execv does not return
+
+
+def list_experiments(max_runs: int) -> int:
+    """Print each experiment and its latest runs with key metrics."""
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri())
+    experiments = client.search_experiments()
+    if not experiments:
+        print(f"no experiments in {tracking_uri()} yet: run `make train` or `make demo`")
+        return 0
+    for experiment in experiments:
+        runs = client.search_runs([experiment.experiment_id], max_results=max_runs,
+                                  order_by=["attributes.start_time DESC"])
+        print(f"\n{experiment.name}  (id {experiment.experiment_id}, {len(runs)} latest runs)")
+        for run in runs:
+            metrics = "  ".join(f"{k}={run.data.metrics[k]:.4f}" for k in KEY_METRICS
+                                if k in run.data.metrics)
+            name = run.info.run_name or run.info.run_id[:8]
+            print(f"  {name:<28} {run.info.status:<9} {metrics}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    ui = commands.add_parser("ui", help="serve the MLflow UI over the store in use")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=5000)
+    listing = commands.add_parser("experiments", help="list experiments and runs")
+    listing.add_argument("--max-runs", type=int, default=10)
+    args = parser.parse_args(argv)
+    if args.command == "ui":
+        return serve_ui(args.host, args.port)
+    return list_experiments(args.max_runs)
+
+
+if __name__ == "__main__":
+    from src.cli import run_main
+
+    run_main(main)

@@ -1,0 +1,291 @@
+"""Stage ``train``: fit the Iris classifier, track it in MLflow, register and promote it.
+
+    python -m src.training.train [--n-estimators 150 --max-depth 15] [--no-mlflow]
+
+or from Python, as in the course::
+
+    from src.training.train import train_model
+    model, metadata = train_model(n_estimators=150, max_depth=15)
+    model, metadata = train_model(use_mlflow=False)
+
+Outputs (each written atomically, only after everything else succeeded, so a
+failure never replaces a good model with a bad one): ``models/iris_model.pkl``,
+``models/metadata.json`` and ``models/metrics.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+from src.config import (
+    IRIS_FEATURES,
+    IRIS_TARGET,
+    MODEL_FILE,
+    MODELS_DIR,
+    TEST_CSV,
+    TRAIN_CSV,
+    Params,
+    TrainParams,
+    get_config,
+    with_overrides,
+)
+from src.io_utils import (
+    atomic_write_bytes,
+    atomic_write_json,
+    ensure_writable_dir,
+    sha256_bytes,
+    sha256_file,
+    sha256_text,
+)
+
+#: Types skops must trust to load a random forest; anything else is refused.
+SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
+#: Declared instead of inferred: MLflow's inference spawns a subprocess (~10 s).
+MODEL_REQUIREMENTS = ("scikit-learn", "numpy", "pandas", "skops", "cloudpickle")
+
+
+def build_estimator(params: TrainParams) -> Any:
+    """Return an unfitted scikit-learn classifier for ``params.algorithm``."""
+    if params.algorithm == "random_forest":
+        from sklearn.ensemble import RandomForestClassifier
+
+        return RandomForestClassifier(
+            n_estimators=params.n_estimators,
+            max_depth=params.max_depth,
+            random_state=params.random_state,
+            n_jobs=1,  # several jobs make no difference at this size and cost start-up time
+        )
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=params.C, max_iter=params.max_iter,
+                              random_state=params.random_state)
+
+
+def describe(params: TrainParams) -> str:
+    """Return a readable run name such as ``rf_n50_d5`` or ``logreg_C0.1``."""
+    if params.algorithm == "random_forest":
+        return f"rf_n{params.n_estimators}_d{params.max_depth or 'none'}"
+    return f"logreg_C{params.C:g}"
+
+
+def library_versions() -> dict[str, str]:
+    """Return the versions that matter to reproduce a training."""
+    names = ("scikit-learn", "numpy", "pandas", "mlflow", "dvc")
+    versions = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = package_version(name)
+        except Exception:  # noqa: BLE001 - an absent optional tool is just not reported
+            continue
+    return versions
+
+
+def model_requirements() -> list[str]:
+    """Return pinned requirements of a logged model (declared: inference is slow)."""
+    versions = {}
+    for name in MODEL_REQUIREMENTS:
+        try:
+            versions[name] = package_version(name)
+        except Exception:  # noqa: BLE001
+            continue
+    return [f"{name}=={ver}" for name, ver in versions.items()]
+
+
+def train_model(
+    *,
+    params_path: Path | str | None = None,
+    use_mlflow: bool = True,
+    register: bool = True,
+    save: bool = True,
+    run_name: str | None = None,
+    models_dir: Path = MODELS_DIR,
+    train_csv: Path = TRAIN_CSV,
+    test_csv: Path = TEST_CSV,
+    **overrides: Any,
+) -> tuple[Any, dict[str, Any]]:
+    """Return ``(model, metadata)`` after training with params.yaml's ``train`` section.
+
+    Keyword ``overrides`` (``n_estimators=150``) replace fields of that section and
+    are validated by the same model. ``use_mlflow=False`` trains with no tracking
+    at all; ``save=False`` writes no local files (used by the experiments grid).
+    """
+    from src.data.prepare import read_iris_csv
+    from src.evaluation.evaluate import evaluate_model
+
+    config = get_config(params_path)
+    params = with_overrides(config.train, "train_model()", "train", **overrides)
+    if save:
+        ensure_writable_dir(models_dir)
+    if use_mlflow:
+        from src.tracking import check_tracking_available
+
+        check_tracking_available()  # fail in one line before any work, not after it
+
+    train = read_iris_csv(train_csv)
+    test = read_iris_csv(test_csv)
+    features = list(IRIS_FEATURES)
+    model = build_estimator(params).fit(train[features], train[IRIS_TARGET])
+    report = evaluate_model(model, test[features], test[IRIS_TARGET].tolist())
+
+    from src.tracking import git_commit
+    from src.training.model_io import serialize_model
+
+    model_bytes = serialize_model(model)
+    effective = config.model_copy(update={"train": params})
+    metadata: dict[str, Any] = {
+        "model": {"file": MODEL_FILE.name, "sha256": sha256_bytes(model_bytes),
+                  "algorithm": params.algorithm},
+        "params": {"data": effective.data.model_dump(), "train": params.model_dump()},
+        "params_sha256": sha256_text(json.dumps(effective.model_dump(include={"data", "train"}),
+                                                sort_keys=True)),
+        "data": {"train_sha256": sha256_file(train_csv), "test_sha256": sha256_file(test_csv),
+                 "train_rows": len(train), "test_rows": len(test)},
+        "metrics": report.metrics,
+        "per_class_metrics": report.per_class,
+        "versions": library_versions(),
+        "git_commit": git_commit(),
+        "mlflow": None,
+    }
+
+    if use_mlflow:
+        metadata["mlflow"] = _track(model, report, metadata, effective, test[features],
+                                    run_name=run_name, register=register)
+    if save:
+        atomic_write_bytes(models_dir / MODEL_FILE.name, model_bytes)
+        atomic_write_json(models_dir / "metadata.json", metadata)
+        atomic_write_json(models_dir / "metrics.json", report.metrics)
+    return model, metadata
+
+
+def _track(
+    model: Any,
+    report: Any,
+    metadata: dict[str, Any],
+    params: Params,
+    test_features: Any,
+    *,
+    run_name: str | None,
+    register: bool,
+) -> dict[str, Any]:
+    """Log one training to MLflow (and the registry); return ids to store in the metadata."""
+    import mlflow
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    from src import tracking
+    from src.evaluation.evaluate import confusion_figure
+
+    settings = params.mlflow
+    data_hash = sha256_text(metadata["data"]["train_sha256"] + metadata["data"]["test_sha256"])
+    tags = tracking.standard_tags(
+        data_sha256=data_hash,
+        params_sha256=metadata["params_sha256"],
+        algorithm=params.train.algorithm,
+        pipeline="iris",
+    )
+    run_name = run_name or describe(params.train)
+    with tracking.tracked_run(settings.experiment_name, run_name=run_name, tags=tags) as run:
+        tracking.log_flat_params({"data": metadata["params"]["data"],
+                                  "train": metadata["params"]["train"]})
+        mlflow.log_metrics(report.flat_metrics())
+        mlflow.log_figure(confusion_figure(report), "evaluation/confusion_matrix.png")
+        mlflow.log_dict({"labels": list(report.labels), "matrix": report.confusion},
+                        "evaluation/confusion_matrix.json")
+        mlflow.log_text(report.report_text, "evaluation/classification_report.txt")
+        example = test_features.head(5)
+        model_info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=infer_signature(example, model.predict(example)),
+            input_example=example,
+            pip_requirements=model_requirements(),
+            skops_trusted_types=SKOPS_TRUSTED_TYPES,
+        )
+        result: dict[str, Any] = {
+            "run_id": run.info.run_id,
+            "run_name": run_name,
+            "experiment_id": run.info.experiment_id,
+            "tracking_uri": tracking.tracking_uri(),
+            "model_uri": model_info.model_uri,
+            "registered_version": None,
+            "promotion": None,
+        }
+        if register:
+            metric = settings.promotion_metric
+            version = tracking.register_model_version(
+                model_info.model_uri, settings.registered_model_name,
+                metric=metric, value=report.metrics[metric],
+            )
+            decision = tracking.promote_if_better(
+                settings.registered_model_name, version.version,
+                metric=metric, value=report.metrics[metric], allow_ties=True,
+            )
+            result["registered_version"] = str(version.version)
+            result["promotion"] = {"promoted": decision.promoted, "summary": decision.summary}
+            mlflow.set_tag("registry", decision.summary)
+        mlflow.log_dict({**metadata, "mlflow": result}, "metadata.json")
+    return result
+
+
+# --------------------------------------------------------------------------- CLI
+def _max_depth(value: str) -> int | None:
+    if value.lower() in ("none", "null"):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected an integer or 'none'") from None
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Train the Iris classifier (params.yaml's train section; flags override it)."
+    )
+    parser.add_argument("--params", type=Path, default=None, help="params file (default params.yaml)")
+    parser.add_argument("--algorithm", help="random_forest | logistic_regression")
+    parser.add_argument("--n-estimators", type=int, dest="n_estimators")
+    parser.add_argument("--max-depth", type=_max_depth, dest="max_depth", default=argparse.SUPPRESS,
+                        help="integer >= 1, or 'none' for unlimited")
+    parser.add_argument("--C", type=float, dest="C")
+    parser.add_argument("--max-iter", type=int, dest="max_iter")
+    parser.add_argument("--random-state", type=int, dest="random_state")
+    parser.add_argument("--run-name", help="MLflow run name")
+    parser.add_argument("--no-mlflow", action="store_true", help="train without any tracking")
+    parser.add_argument("--no-register", action="store_true",
+                        help="track the run but do not register the model")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    fields = ("algorithm", "n_estimators", "max_depth", "C", "max_iter", "random_state")
+    overrides = {name: getattr(args, name) for name in fields
+                 if hasattr(args, name) and (getattr(args, name) is not None or name == "max_depth")}
+    _, metadata = train_model(
+        params_path=args.params,
+        use_mlflow=not args.no_mlflow,
+        register=not args.no_register,
+        run_name=args.run_name,
+        **overrides,
+    )
+    metrics = metadata["metrics"]
+    line = (f"train: {metadata['model']['algorithm']} accuracy={metrics['accuracy']:.4f} "
+            f"f1_macro={metrics['f1_macro']:.4f} -> {MODELS_DIR}")
+    tracked = metadata["mlflow"]
+    if tracked:
+        line += f" | mlflow run {tracked['run_id']}"
+        if tracked["promotion"]:
+            line += f" | {tracked['promotion']['summary']}"
+    print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    from src.cli import run_main
+
+    run_main(main)
