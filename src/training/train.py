@@ -254,6 +254,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--C", type=float, dest="C")
     parser.add_argument("--max-iter", type=int, dest="max_iter")
     parser.add_argument("--random-state", type=int, dest="random_state")
+    parser.add_argument("--data-dir", type=Path, default=TRAIN_CSV.parent,
+                        help="folder with train.csv and test.csv (default data/processed)")
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR,
+                        help="where the model, metadata.json and metrics.json go")
     parser.add_argument("--run-name", help="MLflow run name")
     parser.add_argument("--no-mlflow", action="store_true", help="train without any tracking")
     parser.add_argument("--no-register", action="store_true",
@@ -266,16 +270,21 @@ def main(argv: list[str] | None = None) -> int:
     fields = ("algorithm", "n_estimators", "max_depth", "C", "max_iter", "random_state")
     overrides = {name: getattr(args, name) for name in fields
                  if hasattr(args, name) and (getattr(args, name) is not None or name == "max_depth")}
+    # Validate here too so a bad flag is reported as coming from the command line.
+    with_overrides(get_config(args.params).train, "command line", "train", **overrides)
     _, metadata = train_model(
         params_path=args.params,
         use_mlflow=not args.no_mlflow,
         register=not args.no_register,
         run_name=args.run_name,
+        models_dir=args.models_dir,
+        train_csv=args.data_dir / TRAIN_CSV.name,
+        test_csv=args.data_dir / TEST_CSV.name,
         **overrides,
     )
     metrics = metadata["metrics"]
     line = (f"train: {metadata['model']['algorithm']} accuracy={metrics['accuracy']:.4f} "
-            f"f1_macro={metrics['f1_macro']:.4f} -> {MODELS_DIR}")
+            f"f1_macro={metrics['f1_macro']:.4f} -> {args.models_dir}")
     tracked = metadata["mlflow"]
     if tracked:
         line += f" | mlflow run {tracked['run_id']}"

@@ -1,0 +1,177 @@
+"""train/evaluate on real Iris, without MLflow: behaviour, reproducibility, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from sklearn.metrics import accuracy_score, f1_score
+
+from src.cli import run_main
+from src.config import IRIS_CLASSES
+from src.errors import ConfigError, DataError, OutputError
+from src.evaluation.evaluate import evaluate_predictions, write_evaluation
+from src.io_utils import sha256_file
+from src.training.model_io import load_verified_model
+from src.training.train import main, train_model
+from tests.iris_helpers import make_splits
+
+
+@pytest.fixture
+def processed(tmp_path: Path) -> Path:
+    return make_splits(tmp_path / "data")
+
+
+def train_offline(processed: Path, models: Path, **overrides: object) -> tuple[object, dict]:
+    return train_model(use_mlflow=False, models_dir=models, train_csv=processed / "train.csv",
+                       test_csv=processed / "test.csv", **overrides)
+
+
+@pytest.mark.parametrize("algorithm", ["random_forest", "logistic_regression"])
+def test_both_algorithms_beat_the_accuracy_floor(processed: Path, tmp_path: Path,
+                                                 algorithm: str) -> None:
+    _, metadata = train_offline(processed, tmp_path / "models", algorithm=algorithm)
+    assert metadata["metrics"]["accuracy"] >= 0.85
+    assert set(metadata["per_class_metrics"]) == set(IRIS_CLASSES)
+    assert metadata["mlflow"] is None
+
+
+def test_outputs_and_metadata_describe_the_training(processed: Path, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    _, metadata = train_offline(processed, models, n_estimators=150, max_depth=15)
+    on_disk = json.loads((models / "metadata.json").read_text())
+    assert on_disk == metadata
+    assert metadata["params"]["train"]["n_estimators"] == 150
+    assert metadata["params"]["train"]["max_depth"] == 15
+    assert metadata["model"]["sha256"] == sha256_file(models / "iris_model.pkl")
+    assert metadata["data"]["train_sha256"] == sha256_file(processed / "train.csv")
+    assert {"scikit-learn", "numpy", "pandas", "python"} <= set(metadata["versions"])
+    assert json.loads((models / "metrics.json").read_text()) == metadata["metrics"]
+
+
+def test_same_params_same_data_same_model_bytes(processed: Path, tmp_path: Path) -> None:
+    _, first = train_offline(processed, tmp_path / "a")
+    _, second = train_offline(processed, tmp_path / "b")
+    assert first["model"]["sha256"] == second["model"]["sha256"]
+    assert first["metrics"] == second["metrics"]
+    _, third = train_offline(processed, tmp_path / "c", random_state=1, n_estimators=5)
+    assert third["model"]["sha256"] != first["model"]["sha256"]
+
+
+def test_saved_model_loads_only_when_its_hash_matches(processed: Path, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    model, _ = train_offline(processed, models)
+    loaded = load_verified_model(models / "metadata.json")
+    assert type(loaded) is type(model)
+    with open(models / "iris_model.pkl", "ab") as handle:
+        handle.write(b"tampered")
+    with pytest.raises(DataError, match="refusing to unpickle"):
+        load_verified_model(models / "metadata.json")
+
+
+def test_evaluation_matches_scikit_learn_and_writes_plot_files(tmp_path: Path) -> None:
+    y_true = ["setosa", "setosa", "versicolor", "virginica", "virginica", "versicolor"]
+    y_pred = ["setosa", "versicolor", "versicolor", "virginica", "setosa", "versicolor"]
+    report = evaluate_predictions(y_true, y_pred)
+    assert report.metrics["accuracy"] == pytest.approx(accuracy_score(y_true, y_pred))
+    assert report.metrics["f1_macro"] == pytest.approx(f1_score(y_true, y_pred, average="macro"))
+    assert report.per_class["versicolor"]["recall"] == 1.0
+    assert report.confusion == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
+    assert report.flat_metrics()["precision_setosa"] == 0.5
+    paths = write_evaluation(report, tmp_path)
+    assert paths["confusion_png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "predictions.csv").read_text().splitlines()[0] == "actual,predicted"
+    first_png = paths["confusion_png"].read_bytes()
+    write_evaluation(report, tmp_path)
+    assert paths["confusion_png"].read_bytes() == first_png  # reproducible plot bytes
+
+
+# --------------------------------------------------------------------------- bad input
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture
+def trained(processed: Path, tmp_path: Path) -> Path:
+    models = tmp_path / "models"
+    train_offline(processed, models)
+    return models
+
+
+def test_invalid_override_leaves_outputs_untouched(processed: Path, trained: Path) -> None:
+    before = snapshot(trained)
+    with pytest.raises(ConfigError, match=r"train\.max_depth = 0"):
+        train_offline(processed, trained, max_depth=0)
+    assert snapshot(trained) == before
+
+
+def test_missing_processed_data_says_what_to_run(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"run `make prepare` or `make dvc-repro`"):
+        train_offline(tmp_path / "nowhere", tmp_path / "models")
+
+
+def test_corrupt_csv_leaves_outputs_untouched(processed: Path, trained: Path) -> None:
+    before = snapshot(trained)
+    (processed / "test.csv").write_bytes(b"\x00\xff garbage\n1,2\n")
+    with pytest.raises(DataError, match="test.csv"):
+        train_offline(processed, trained)
+    assert snapshot(trained) == before
+
+
+def test_unwritable_models_location_is_caught_before_training(processed: Path,
+                                                              tmp_path: Path) -> None:
+    blocker = tmp_path / "models"
+    blocker.write_text("a file where a folder should be")
+    with pytest.raises(OutputError, match="cannot create directory"):
+        train_offline(processed, blocker / "sub")
+    assert blocker.read_text() == "a file where a folder should be"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
+def test_read_only_models_dir(processed: Path, trained: Path) -> None:
+    before = snapshot(trained)
+    trained.chmod(0o555)
+    try:
+        with pytest.raises(OutputError, match="not writable"):
+            train_offline(processed, trained)
+    finally:
+        trained.chmod(0o755)
+    assert snapshot(trained) == before
+
+
+def test_unreachable_tracking_uri_is_caught_before_training(
+    processed: Path, trained: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    before = snapshot(trained)
+    with pytest.raises(SystemExit) as exited:
+        run_main(main, ["--data-dir", str(processed), "--models-dir", str(trained)])
+    assert exited.value.code == 5
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: MLFLOW_TRACKING_URI=http://127.0.0.1:9: server unreachable")
+    assert "\n" not in err
+    assert snapshot(trained) == before
+
+
+def test_cli_bad_flag_value_exits_2_with_one_line(processed: Path, trained: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        run_main(main, ["--no-mlflow", "--n-estimators", "0", "--data-dir", str(processed),
+                        "--models-dir", str(trained)])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("error: command line: train.n_estimators = 0: Input should be greater than "
+                   "or equal to 1")
+
+
+def test_cli_trains_without_mlflow(processed: Path, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        run_main(main, ["--no-mlflow", "--algorithm", "logistic_regression", "--data-dir",
+                        str(processed), "--models-dir", str(tmp_path / "m")])
+    assert exited.value.code == 0
+    assert "train: logistic_regression accuracy=" in capsys.readouterr().out
+    assert (tmp_path / "m" / "iris_model.pkl").is_file()
