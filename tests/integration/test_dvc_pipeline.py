@@ -1,0 +1,92 @@
+"""The DVC pipeline in a fresh copy of the repo: dvc.lock is true, repro is incremental."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.repo_copy import copy_repo, tool_env
+
+#: Outputs that are pure functions of code, params and data. metadata.json (MLflow
+#: run id, git commit) and the exported MLflow model (its MLmodel has a creation
+#: time and a uuid) legitimately differ run to run.
+DETERMINISTIC_OUTS = {
+    "data/raw/iris.csv", "data/processed/train.csv", "data/processed/test.csv",
+    "models/iris_model.pkl", "models/metrics.json", "reports/evaluation/metrics.json",
+    "reports/evaluation/confusion_matrix.json", "reports/evaluation/predictions.csv",
+}
+
+
+def dvc(repo: Path, *args: str, env: dict[str, str]) -> str:
+    result = subprocess.run(["dvc", *args], cwd=repo, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, f"dvc {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout + result.stderr
+
+
+def ran_stages(output: str) -> set[str]:
+    return set(re.findall(r"Running stage '([^']+)'", output))
+
+
+def recorded_outs(lock_text: str) -> dict[str, str]:
+    lock = yaml.safe_load(lock_text)
+    return {out["path"]: out["md5"] for stage in lock["stages"].values()
+            for out in stage.get("outs", [])}
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
+    root = tmp_path_factory.mktemp("dvc-repo")
+    env = tool_env(MLFLOW_TRACKING_URI=f"sqlite:///{root / 'mlflow.db'}")
+    yield copy_repo(root / "repo"), env
+
+
+def test_fresh_clone_repro_reproduces_the_committed_lock(repo: tuple[Path, dict[str, str]]) -> None:
+    path, env = repo
+    committed = (path / "dvc.lock").read_text()
+    output = dvc(path, "repro", env=env)
+    assert {"prepare", "train", "evaluate", "export"} <= ran_stages(output)
+    now = recorded_outs((path / "dvc.lock").read_text())
+    before = recorded_outs(committed)
+    for out in DETERMINISTIC_OUTS:
+        assert now[out] == before[out], f"{out} differs from the committed dvc.lock"
+    assert "up to date" in dvc(path, "status", env=env)
+
+
+def test_second_repro_is_a_no_op(repo: tuple[Path, dict[str, str]]) -> None:
+    path, env = repo
+    output = dvc(path, "repro", env=env)
+    assert ran_stages(output) == set()
+    assert "Data and pipelines are up to date" in output
+
+
+def test_changing_a_train_param_reruns_only_what_depends_on_it(
+    repo: tuple[Path, dict[str, str]],
+) -> None:
+    path, env = repo
+    params = path / "params.yaml"
+    params.write_text(params.read_text().replace("n_estimators: 100", "n_estimators: 20"))
+    output = dvc(path, "repro", env=env)
+    assert ran_stages(output) == {"train", "evaluate", "export"}
+    assert "up to date" in dvc(path, "status", env=env)
+
+
+def test_dvc_exp_run_with_a_param_override(repo: tuple[Path, dict[str, str]]) -> None:
+    path, env = repo
+    subprocess.run(["git", "commit", "-qam", "n_estimators 20"], cwd=path, env=env, check=True)
+    dvc(path, "exp", "run", "-S", "train.n_estimators=200", "-n", "more-trees", env=env)
+    shown = dvc(path, "exp", "show", "--no-pager", "--csv", env=env)
+    row = next(line for line in shown.splitlines() if line.startswith("more-trees"))
+    assert ",200," in row
+
+
+def test_metrics_and_plots_are_readable_by_dvc(repo: tuple[Path, dict[str, str]]) -> None:
+    path, env = repo
+    metrics = dvc(path, "metrics", "show", "--json", env=env)
+    assert "accuracy" in metrics
+    plots = dvc(path, "plots", "show", "--json", env=env)
+    assert "predictions.csv" in plots and "per_class_metrics.csv" in plots
