@@ -236,8 +236,9 @@ class Params(StrictModel):
     @model_validator(mode="after")
     def _names_differ(self) -> Params:
         if self.mlflow.registered_model_name == self.cv.tracking.registered_model_name:
-            raise ValueError("mlflow.registered_model_name and cv.tracking.registered_model_name "
-                             "must differ")
+            raise ValueError(
+                "mlflow.registered_model_name and cv.tracking.registered_model_name must differ"
+            )
         return self
 
 
@@ -333,10 +334,9 @@ def get_config(path: Path | str | None = None) -> Params:
     With ``path=None`` the project's ``params.yaml`` is read; if it does not exist
     the documented defaults apply. An explicit path that does not exist is an error.
     """
-    explicit = path is not None
-    target = Path(path) if explicit else PARAMS_FILE
+    target = PARAMS_FILE if path is None else Path(path)
     if not target.exists():
-        if explicit:
+        if path is not None:
             raise ConfigError(f"{target}: params file not found")
         return Params()
     return _load(target.resolve(), target.stat().st_mtime_ns)

@@ -49,7 +49,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
         raise
 
 
-def atomic_write(target: Path, write: Callable[[IO[Any]], None], mode: str = "w") -> Path:
+def atomic_write(target: Path, write: Callable[[IO[Any]], object], mode: str = "w") -> Path:
     """Write ``target`` atomically with ``write(fileobj)``; return ``target``."""
     with atomic_path(target) as tmp, open(tmp, mode) as handle:
         write(handle)

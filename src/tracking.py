@@ -62,16 +62,21 @@ def check_tracking_available(uri: str | None = None, timeout: float = 5.0) -> st
         try:
             with urllib.request.urlopen(health, timeout=timeout) as response:
                 if response.status != 200:
-                    raise TrackingError(f"MLFLOW_TRACKING_URI={uri}: /health answered "
-                                        f"HTTP {response.status}")
+                    raise TrackingError(
+                        f"MLFLOW_TRACKING_URI={uri}: /health answered HTTP {response.status}"
+                    )
         except urllib.error.HTTPError as exc:
-            raise TrackingError(f"MLFLOW_TRACKING_URI={uri}: /health answered HTTP {exc.code}; "
-                                "is this an MLflow server?") from None
+            raise TrackingError(
+                f"MLFLOW_TRACKING_URI={uri}: /health answered HTTP {exc.code}; "
+                "is this an MLflow server?"
+            ) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise TrackingError(f"MLFLOW_TRACKING_URI={uri}: server unreachable ({reason}); "
-                                "start it (make mlflow-ui / make stack-up-local) or unset "
-                                "the variable to use the embedded store") from None
+            raise TrackingError(
+                f"MLFLOW_TRACKING_URI={uri}: server unreachable ({reason}); "
+                "start it (make mlflow-ui / make stack-up-local) or unset "
+                "the variable to use the embedded store"
+            ) from None
         return uri
     if parsed.scheme == "sqlite":
         db_path = Path(uri.removeprefix("sqlite:///"))
@@ -81,8 +86,10 @@ def check_tracking_available(uri: str | None = None, timeout: float = 5.0) -> st
         return uri
     if parsed.scheme in ("postgresql", "mysql", "mssql", "databricks"):
         return uri
-    raise TrackingError(f"MLFLOW_TRACKING_URI={uri}: unsupported scheme '{parsed.scheme}'; use "
-                        "sqlite:///<path>, http(s)://<server> or a database URL")
+    raise TrackingError(
+        f"MLFLOW_TRACKING_URI={uri}: unsupported scheme '{parsed.scheme}'; use "
+        "sqlite:///<path>, http(s)://<server> or a database URL"
+    )
 
 
 def embedded_artifact_root(uri: str | None = None) -> Path | None:
@@ -117,8 +124,8 @@ def use_experiment(name: str, uri: str | None = None) -> str:
         if experiment is None:
             # The embedded store keeps artifacts in one known folder, not in ./mlruns of
             # whatever directory the command ran from.
-            location = embedded_artifact_root(uri)
-            location = (location / name).as_uri() if location else None
+            root = embedded_artifact_root(uri)
+            location = (root / name).as_uri() if root else None
             experiment_id = client.create_experiment(name, artifact_location=location)
         else:
             experiment_id = experiment.experiment_id
@@ -133,11 +140,17 @@ def git_commit(root: Path = PROJECT_ROOT) -> str:
     try:
         commit = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True, text=True, timeout=5, check=True,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=5, check=True,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -218,12 +231,16 @@ class PromotionDecision:
     @property
     def summary(self) -> str:
         if self.previous_champion is None:
-            return (f"{self.model_name} v{self.version} is the first {CHAMPION_ALIAS} "
-                    f"({self.metric}={self.value:.4f})")
+            return (
+                f"{self.model_name} v{self.version} is the first {CHAMPION_ALIAS} "
+                f"({self.metric}={self.value:.4f})"
+            )
         verdict = "promoted to" if self.promoted else "kept out of"
-        return (f"{self.model_name} v{self.version} ({self.metric}={self.value:.4f}) {verdict} "
-                f"{CHAMPION_ALIAS}; previous v{self.previous_champion} "
-                f"({self.metric}={self.previous_value:.4f})")
+        return (
+            f"{self.model_name} v{self.version} ({self.metric}={self.value:.4f}) {verdict} "
+            f"{CHAMPION_ALIAS}; previous v{self.previous_champion} "
+            f"({self.metric}={self.previous_value:.4f})"
+        )
 
 
 def register_model_version(model_uri: str, name: str, *, metric: str, value: float) -> ModelVersion:

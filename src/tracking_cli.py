@@ -1,7 +1,7 @@
 """Terminal helpers over the MLflow store in use: the UI server and a runs table.
 
-    python -m src.tracking_cli ui [--host 127.0.0.1] [--port 5000]
-    python -m src.tracking_cli experiments [--max-runs 10]
+python -m src.tracking_cli ui [--host 127.0.0.1] [--port 5000]
+python -m src.tracking_cli experiments [--max-runs 10]
 """
 
 from __future__ import annotations
@@ -22,8 +22,20 @@ def serve_ui(host: str, port: int) -> int:
         print(f"MLFLOW_TRACKING_URI={uri} is already a server: open it in a browser.")
         return 0
     artifacts = embedded_artifact_root(uri)
-    command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", uri,
-               "--host", host, "--port", str(port), "--workers", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "server",
+        "--backend-store-uri",
+        uri,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
     if artifacts is not None:
         artifacts.mkdir(parents=True, exist_ok=True)
         command += ["--default-artifact-root", artifacts.as_uri()]
@@ -42,12 +54,16 @@ def list_experiments(max_runs: int) -> int:
         print(f"no experiments in {tracking_uri()} yet: run `make train` or `make demo`")
         return 0
     for experiment in experiments:
-        runs = client.search_runs([experiment.experiment_id], max_results=max_runs,
-                                  order_by=["attributes.start_time DESC"])
+        runs = client.search_runs(
+            [experiment.experiment_id],
+            max_results=max_runs,
+            order_by=["attributes.start_time DESC"],
+        )
         print(f"\n{experiment.name}  (id {experiment.experiment_id}, {len(runs)} latest runs)")
         for run in runs:
-            metrics = "  ".join(f"{k}={run.data.metrics[k]:.4f}" for k in KEY_METRICS
-                                if k in run.data.metrics)
+            metrics = "  ".join(
+                f"{k}={run.data.metrics[k]:.4f}" for k in KEY_METRICS if k in run.data.metrics
+            )
             name = run.info.run_name or run.info.run_id[:8]
             print(f"  {name:<28} {run.info.status:<9} {metrics}")
     return 0

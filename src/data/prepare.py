@@ -64,12 +64,15 @@ def validate_iris_frame(frame: pd.DataFrame, source: Path | str) -> pd.DataFrame
 
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
-        raise DataError(f"{source}: missing column(s) {', '.join(missing)}; "
-                        f"expected {', '.join(COLUMNS)}")
+        raise DataError(
+            f"{source}: missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}"
+        )
     extra = [c for c in frame.columns if c not in COLUMNS]
     if extra:
-        raise DataError(f"{source}: unexpected column(s) {', '.join(map(str, extra))}; "
-                        f"expected {', '.join(COLUMNS)}")
+        raise DataError(
+            f"{source}: unexpected column(s) {', '.join(map(str, extra))}; "
+            f"expected {', '.join(COLUMNS)}"
+        )
     if frame.empty:
         raise DataError(f"{source}: no rows")
     for column in IRIS_FEATURES:
@@ -77,16 +80,22 @@ def validate_iris_frame(frame: pd.DataFrame, source: Path | str) -> pd.DataFrame
         bad = values.isna() & frame[column].notna()
         if bad.any():
             row = int(bad.idxmax())
-            raise DataError(f"{source}: column {column}, row {row + 2}: "
-                            f"{frame[column].iloc[row]!r} is not a number")
+            raise DataError(
+                f"{source}: column {column}, row {row + 2}: "
+                f"{frame[column].iloc[row]!r} is not a number"
+            )
     nan_rows = frame[list(COLUMNS)].isna().any(axis=1)
     if nan_rows.any():
-        raise DataError(f"{source}: row {int(nan_rows.idxmax()) + 2} has an empty value; "
-                        "every feature and the species must be set")
+        raise DataError(
+            f"{source}: row {int(nan_rows.idxmax()) + 2} has an empty value; "
+            "every feature and the species must be set"
+        )
     unknown = sorted(set(frame[IRIS_TARGET]) - set(IRIS_CLASSES))
     if unknown:
-        raise DataError(f"{source}: column {IRIS_TARGET}: unknown class(es) {unknown}; "
-                        f"expected one of {', '.join(IRIS_CLASSES)}")
+        raise DataError(
+            f"{source}: column {IRIS_TARGET}: unknown class(es) {unknown}; "
+            f"expected one of {', '.join(IRIS_CLASSES)}"
+        )
     frame = frame[list(COLUMNS)].copy()
     frame[list(IRIS_FEATURES)] = frame[list(IRIS_FEATURES)].astype(float)
     return frame
@@ -104,15 +113,17 @@ def split_iris(frame: pd.DataFrame, params: DataParams) -> tuple[pd.DataFrame, p
             stratify=frame[IRIS_TARGET] if params.stratify else None,
         )
     except ValueError as exc:
-        raise DataError(f"cannot split {len(frame)} rows with test_size={params.test_size}: "
-                        f"{exc}") from None
+        raise DataError(
+            f"cannot split {len(frame)} rows with test_size={params.test_size}: {exc}"
+        ) from None
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     # Fixed float format and line endings: same params + same data = same bytes.
-    atomic_write(path, lambda fh: frame.to_csv(fh, index=False, lineterminator="\n",
-                                               float_format="%.6g"))
+    atomic_write(
+        path, lambda fh: frame.to_csv(fh, index=False, lineterminator="\n", float_format="%.6g")
+    )
 
 
 def prepare_iris_splits(
@@ -136,29 +147,48 @@ def prepare_iris_splits(
         "raw": str(raw_path),
         "origin": origin,
         "rows": {"train": len(train), "test": len(test)},
-        "sha256": {"raw": sha256_file(raw_path), "train": sha256_file(train_path),
-                   "test": sha256_file(test_path)},
+        "sha256": {
+            "raw": sha256_file(raw_path),
+            "train": sha256_file(train_path),
+            "test": sha256_file(test_path),
+        },
     }
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--params", type=Path, default=None, help="params file (default params.yaml)")
+    parser.add_argument(
+        "--params", type=Path, default=None, help="params file (default params.yaml)"
+    )
     parser.add_argument("--test-size", type=float, help="override data.test_size")
     parser.add_argument("--random-state", type=int, help="override data.random_state")
-    parser.add_argument("--no-stratify", dest="stratify", action="store_false", default=None,
-                        help="override data.stratify to false")
+    parser.add_argument(
+        "--no-stratify",
+        dest="stratify",
+        action="store_false",
+        default=None,
+        help="override data.stratify to false",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    overrides = {k: v for k, v in {"test_size": args.test_size, "random_state": args.random_state,
-                                   "stratify": args.stratify}.items() if v is not None}
+    overrides = {
+        k: v
+        for k, v in {
+            "test_size": args.test_size,
+            "random_state": args.random_state,
+            "stratify": args.stratify,
+        }.items()
+        if v is not None
+    }
     params = with_overrides(get_config(args.params).data, "command line", "data", **overrides)
     summary = prepare_iris_splits(params)
-    print(f"prepare: {summary['rows']['train']} train / {summary['rows']['test']} test rows "
-          f"from {summary['raw']} ({summary['origin']})")
+    print(
+        f"prepare: {summary['rows']['train']} train / {summary['rows']['test']} test rows "
+        f"from {summary['raw']} ({summary['origin']})"
+    )
     return 0
 
 

@@ -64,8 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=EXPORTED_MODEL_DIR)
     args = parser.parse_args(argv)
     path = export_mlflow_model(args.metadata, args.out)
-    print(f"export: MLflow model at {path}; serve it with "
-          f"`mlflow models serve -m {path} --env-manager local`")
+    print(
+        f"export: MLflow model at {path}; serve it with "
+        f"`mlflow models serve -m {path} --env-manager local`"
+    )
     return 0
 
 

@@ -68,14 +68,23 @@ def evaluate_predictions(
         p, r, f, _ = precision_recall_fscore_support(
             y_true, y_pred, labels=labels, average=average, zero_division=0
         )
-        metrics.update({f"precision_{average}": float(p), f"recall_{average}": float(r),
-                        f"f1_{average}": float(f)})
+        metrics.update(
+            {
+                f"precision_{average}": float(p),
+                f"recall_{average}": float(r),
+                f"f1_{average}": float(f),
+            }
+        )
     p, r, f, support = precision_recall_fscore_support(
         y_true, y_pred, labels=labels, average=None, zero_division=0
     )
     per_class = {
-        label: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
-                "support": float(support[i])}
+        label: {
+            "precision": float(p[i]),
+            "recall": float(r[i]),
+            "f1": float(f[i]),
+            "support": float(support[i]),
+        }
         for i, label in enumerate(labels)
     }
     return EvaluationReport(
@@ -83,8 +92,7 @@ def evaluate_predictions(
         metrics=metrics,
         per_class=per_class,
         confusion=confusion_matrix(y_true, y_pred, labels=labels).tolist(),
-        report_text=classification_report(y_true, y_pred, labels=labels, digits=4,
-                                          zero_division=0),
+        report_text=classification_report(y_true, y_pred, labels=labels, digits=4, zero_division=0),
         y_true=list(y_true),
         y_pred=list(y_pred),
     )
@@ -100,10 +108,9 @@ def confusion_figure(report: EvaluationReport) -> Figure:
     import matplotlib
 
     matplotlib.use("Agg")
+    import numpy as np
     from matplotlib.figure import Figure
     from sklearn.metrics import ConfusionMatrixDisplay
-
-    import numpy as np
 
     figure = Figure(figsize=(4.5, 4), dpi=100)
     axes = figure.subplots()
@@ -127,11 +134,12 @@ def write_confusion_png(report: EvaluationReport, path: Path) -> Path:
 def write_evaluation(report: EvaluationReport, out_dir: Path = EVAL_DIR) -> dict[str, Path]:
     """Write metrics, confusion matrix (JSON + PNG), report and plot CSVs; return their paths."""
     paths = {
-        "metrics": atomic_write_json(out_dir / EVAL_METRICS,
-                                     {**report.metrics, "per_class": report.per_class}),
-        "confusion_json": atomic_write_json(out_dir / CONFUSION_JSON,
-                                            {"labels": list(report.labels),
-                                             "matrix": report.confusion}),
+        "metrics": atomic_write_json(
+            out_dir / EVAL_METRICS, {**report.metrics, "per_class": report.per_class}
+        ),
+        "confusion_json": atomic_write_json(
+            out_dir / CONFUSION_JSON, {"labels": list(report.labels), "matrix": report.confusion}
+        ),
         "report": atomic_write_text(out_dir / REPORT_TXT, report.report_text),
         "predictions": atomic_write_text(
             out_dir / PREDICTIONS_CSV,
@@ -140,7 +148,8 @@ def write_evaluation(report: EvaluationReport, out_dir: Path = EVAL_DIR) -> dict
         ),
         "per_class": atomic_write_text(
             out_dir / PER_CLASS_CSV,
-            "label,value\n" + "".join(
+            "label,value\n"
+            + "".join(
                 f"{label} {name},{values[name]:.6f}\n"
                 for label, values in report.per_class.items()
                 for name in ("precision", "recall", "f1")
@@ -153,8 +162,12 @@ def write_evaluation(report: EvaluationReport, out_dir: Path = EVAL_DIR) -> dict
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--metadata", type=Path, default=METADATA_FILE,
-                        help="metadata.json of the model to evaluate (its sha256 is verified)")
+    parser.add_argument(
+        "--metadata",
+        type=Path,
+        default=METADATA_FILE,
+        help="metadata.json of the model to evaluate (its sha256 is verified)",
+    )
     parser.add_argument("--test-csv", type=Path, default=TEST_CSV)
     parser.add_argument("--out-dir", type=Path, default=EVAL_DIR)
     args = parser.parse_args(argv)
@@ -166,8 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     test = read_iris_csv(args.test_csv)
     report = evaluate_model(model, test[list(IRIS_FEATURES)], test[IRIS_TARGET].tolist())
     write_evaluation(report, args.out_dir)
-    print(f"evaluate: accuracy={report.metrics['accuracy']:.4f} "
-          f"f1_macro={report.metrics['f1_macro']:.4f} -> {args.out_dir}")
+    print(
+        f"evaluate: accuracy={report.metrics['accuracy']:.4f} "
+        f"f1_macro={report.metrics['f1_macro']:.4f} -> {args.out_dir}"
+    )
     return 0
 
 

@@ -36,10 +36,18 @@ def run_experiments(
         _, metadata = train_model(save=False, **overrides)
         name = metadata["mlflow"]["run_name"]
         tracked = metadata["mlflow"]
-        rows.append({"run_name": name, "run_id": tracked["run_id"], **metadata["metrics"],
-                     "registry": tracked["promotion"]["summary"] if tracked["promotion"] else ""})
-        print(f"  {name:<16} accuracy={metadata['metrics']['accuracy']:.4f} "
-              f"f1_macro={metadata['metrics']['f1_macro']:.4f}  run {tracked['run_id'][:8]}")
+        rows.append(
+            {
+                "run_name": name,
+                "run_id": tracked["run_id"],
+                **metadata["metrics"],
+                "registry": tracked["promotion"]["summary"] if tracked["promotion"] else "",
+            }
+        )
+        print(
+            f"  {name:<16} accuracy={metadata['metrics']['accuracy']:.4f} "
+            f"f1_macro={metadata['metrics']['f1_macro']:.4f}  run {tracked['run_id'][:8]}"
+        )
     return rows
 
 
@@ -48,8 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"experiments: {len(EXPERIMENTS)} trainings")
     rows = run_experiments()
     best = max(rows, key=lambda row: row["accuracy"])
-    print(f"experiments: best {best['run_name']} (accuracy={best['accuracy']:.4f}); "
-          "compare them with `make mlflow-ui` or `make mlflow-experiments`")
+    print(
+        f"experiments: best {best['run_name']} (accuracy={best['accuracy']:.4f}); "
+        "compare them with `make mlflow-ui` or `make mlflow-experiments`"
+    )
     return 0
 
 

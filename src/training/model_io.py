@@ -23,8 +23,9 @@ def serialize_model(model: Any) -> bytes:
 def load_verified_model(metadata_path: Path) -> Any:
     """Return the model that ``metadata_path`` describes, after checking its sha256."""
     if not metadata_path.is_file():
-        raise DataError(f"{metadata_path}: not found; train first (`make train` or "
-                        "`make dvc-repro`)")
+        raise DataError(
+            f"{metadata_path}: not found; train first (`make train` or `make dvc-repro`)"
+        )
     try:
         model_info = json.loads(metadata_path.read_text())["model"]
         model_path = metadata_path.parent / model_info["file"]
@@ -35,7 +36,9 @@ def load_verified_model(metadata_path: Path) -> Any:
         raise DataError(f"{model_path}: model file not found; train first (`make train`)")
     actual = sha256_file(model_path)
     if actual != expected:
-        raise DataError(f"{model_path}: sha256 {actual[:12]}… does not match {expected[:12]}… "
-                        f"recorded in {metadata_path}; refusing to unpickle it")
+        raise DataError(
+            f"{model_path}: sha256 {actual[:12]}… does not match {expected[:12]}… "
+            f"recorded in {metadata_path}; refusing to unpickle it"
+        )
     with open(model_path, "rb") as handle:
         return pickle.load(handle)

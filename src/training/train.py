@@ -62,8 +62,9 @@ def build_estimator(params: TrainParams) -> Any:
         )
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(C=params.C, max_iter=params.max_iter,
-                              random_state=params.random_state)
+    return LogisticRegression(
+        C=params.C, max_iter=params.max_iter, random_state=params.random_state
+    )
 
 
 def describe(params: TrainParams) -> str:
@@ -80,7 +81,7 @@ def library_versions() -> dict[str, str]:
     for name in names:
         try:
             versions[name] = package_version(name)
-        except Exception:  # noqa: BLE001 - an absent optional tool is just not reported
+        except Exception:
             continue
     return versions
 
@@ -91,7 +92,7 @@ def model_requirements() -> list[str]:
     for name in MODEL_REQUIREMENTS:
         try:
             versions[name] = package_version(name)
-        except Exception:  # noqa: BLE001
+        except Exception:
             continue
     return [f"{name}=={ver}" for name, ver in versions.items()]
 
@@ -138,13 +139,21 @@ def train_model(
     model_bytes = serialize_model(model)
     effective = config.model_copy(update={"train": params})
     metadata: dict[str, Any] = {
-        "model": {"file": MODEL_FILE.name, "sha256": sha256_bytes(model_bytes),
-                  "algorithm": params.algorithm},
+        "model": {
+            "file": MODEL_FILE.name,
+            "sha256": sha256_bytes(model_bytes),
+            "algorithm": params.algorithm,
+        },
         "params": {"data": effective.data.model_dump(), "train": params.model_dump()},
-        "params_sha256": sha256_text(json.dumps(effective.model_dump(include={"data", "train"}),
-                                                sort_keys=True)),
-        "data": {"train_sha256": sha256_file(train_csv), "test_sha256": sha256_file(test_csv),
-                 "train_rows": len(train), "test_rows": len(test)},
+        "params_sha256": sha256_text(
+            json.dumps(effective.model_dump(include={"data", "train"}), sort_keys=True)
+        ),
+        "data": {
+            "train_sha256": sha256_file(train_csv),
+            "test_sha256": sha256_file(test_csv),
+            "train_rows": len(train),
+            "test_rows": len(test),
+        },
         "metrics": report.metrics,
         "per_class_metrics": report.per_class,
         "versions": library_versions(),
@@ -153,8 +162,9 @@ def train_model(
     }
 
     if use_mlflow:
-        metadata["mlflow"] = _track(model, report, metadata, effective, test[features],
-                                    run_name=run_name, register=register)
+        metadata["mlflow"] = _track(
+            model, report, metadata, effective, test[features], run_name=run_name, register=register
+        )
     if save:
         atomic_write_bytes(models_dir / MODEL_FILE.name, model_bytes)
         atomic_write_json(models_dir / "metadata.json", metadata)
@@ -190,12 +200,15 @@ def _track(
     )
     run_name = run_name or describe(params.train)
     with tracking.tracked_run(settings.experiment_name, run_name=run_name, tags=tags) as run:
-        tracking.log_flat_params({"data": metadata["params"]["data"],
-                                  "train": metadata["params"]["train"]})
+        tracking.log_flat_params(
+            {"data": metadata["params"]["data"], "train": metadata["params"]["train"]}
+        )
         mlflow.log_metrics(report.flat_metrics())
         mlflow.log_figure(confusion_figure(report), "evaluation/confusion_matrix.png")
-        mlflow.log_dict({"labels": list(report.labels), "matrix": report.confusion},
-                        "evaluation/confusion_matrix.json")
+        mlflow.log_dict(
+            {"labels": list(report.labels), "matrix": report.confusion},
+            "evaluation/confusion_matrix.json",
+        )
         mlflow.log_text(report.report_text, "evaluation/classification_report.txt")
         example = test_features.head(5)
         model_info = mlflow.sklearn.log_model(
@@ -218,12 +231,17 @@ def _track(
         if register:
             metric = settings.promotion_metric
             version = tracking.register_model_version(
-                model_info.model_uri, settings.registered_model_name,
-                metric=metric, value=report.metrics[metric],
+                model_info.model_uri,
+                settings.registered_model_name,
+                metric=metric,
+                value=report.metrics[metric],
             )
             decision = tracking.promote_if_better(
-                settings.registered_model_name, version.version,
-                metric=metric, value=report.metrics[metric], allow_ties=True,
+                settings.registered_model_name,
+                version.version,
+                metric=metric,
+                value=report.metrics[metric],
+                allow_ties=True,
             )
             result["registered_version"] = str(version.version)
             result["promotion"] = {"promoted": decision.promoted, "summary": decision.summary}
@@ -246,30 +264,49 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Train the Iris classifier (params.yaml's train section; flags override it)."
     )
-    parser.add_argument("--params", type=Path, default=None, help="params file (default params.yaml)")
+    parser.add_argument(
+        "--params", type=Path, default=None, help="params file (default params.yaml)"
+    )
     parser.add_argument("--algorithm", help="random_forest | logistic_regression")
     parser.add_argument("--n-estimators", type=int, dest="n_estimators")
-    parser.add_argument("--max-depth", type=_max_depth, dest="max_depth", default=argparse.SUPPRESS,
-                        help="integer >= 1, or 'none' for unlimited")
+    parser.add_argument(
+        "--max-depth",
+        type=_max_depth,
+        dest="max_depth",
+        default=argparse.SUPPRESS,
+        help="integer >= 1, or 'none' for unlimited",
+    )
     parser.add_argument("--C", type=float, dest="C")
     parser.add_argument("--max-iter", type=int, dest="max_iter")
     parser.add_argument("--random-state", type=int, dest="random_state")
-    parser.add_argument("--data-dir", type=Path, default=TRAIN_CSV.parent,
-                        help="folder with train.csv and test.csv (default data/processed)")
-    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR,
-                        help="where the model, metadata.json and metrics.json go")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=TRAIN_CSV.parent,
+        help="folder with train.csv and test.csv (default data/processed)",
+    )
+    parser.add_argument(
+        "--models-dir",
+        type=Path,
+        default=MODELS_DIR,
+        help="where the model, metadata.json and metrics.json go",
+    )
     parser.add_argument("--run-name", help="MLflow run name")
     parser.add_argument("--no-mlflow", action="store_true", help="train without any tracking")
-    parser.add_argument("--no-register", action="store_true",
-                        help="track the run but do not register the model")
+    parser.add_argument(
+        "--no-register", action="store_true", help="track the run but do not register the model"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     fields = ("algorithm", "n_estimators", "max_depth", "C", "max_iter", "random_state")
-    overrides = {name: getattr(args, name) for name in fields
-                 if hasattr(args, name) and (getattr(args, name) is not None or name == "max_depth")}
+    overrides = {
+        name: getattr(args, name)
+        for name in fields
+        if hasattr(args, name) and (getattr(args, name) is not None or name == "max_depth")
+    }
     # Validate here too so a bad flag is reported as coming from the command line.
     with_overrides(get_config(args.params).train, "command line", "train", **overrides)
     _, metadata = train_model(
@@ -283,8 +320,10 @@ def main(argv: list[str] | None = None) -> int:
         **overrides,
     )
     metrics = metadata["metrics"]
-    line = (f"train: {metadata['model']['algorithm']} accuracy={metrics['accuracy']:.4f} "
-            f"f1_macro={metrics['f1_macro']:.4f} -> {args.models_dir}")
+    line = (
+        f"train: {metadata['model']['algorithm']} accuracy={metrics['accuracy']:.4f} "
+        f"f1_macro={metrics['f1_macro']:.4f} -> {args.models_dir}"
+    )
     tracked = metadata["mlflow"]
     if tracked:
         line += f" | mlflow run {tracked['run_id']}"

@@ -16,9 +16,14 @@ from tests.repo_copy import copy_repo, tool_env
 #: run id, git commit) and the exported MLflow model (its MLmodel has a creation
 #: time and a uuid) legitimately differ run to run.
 DETERMINISTIC_OUTS = {
-    "data/raw/iris.csv", "data/processed/train.csv", "data/processed/test.csv",
-    "models/iris_model.pkl", "models/metrics.json", "reports/evaluation/metrics.json",
-    "reports/evaluation/confusion_matrix.json", "reports/evaluation/predictions.csv",
+    "data/raw/iris.csv",
+    "data/processed/train.csv",
+    "data/processed/test.csv",
+    "models/iris_model.pkl",
+    "models/metrics.json",
+    "reports/evaluation/metrics.json",
+    "reports/evaluation/confusion_matrix.json",
+    "reports/evaluation/predictions.csv",
 }
 
 
@@ -34,8 +39,11 @@ def ran_stages(output: str) -> set[str]:
 
 def recorded_outs(lock_text: str) -> dict[str, str]:
     lock = yaml.safe_load(lock_text)
-    return {out["path"]: out["md5"] for stage in lock["stages"].values()
-            for out in stage.get("outs", [])}
+    return {
+        out["path"]: out["md5"]
+        for stage in lock["stages"].values()
+        for out in stage.get("outs", [])
+    }
 
 
 @pytest.fixture(scope="module")

@@ -33,13 +33,18 @@ def train(store: tuple[str, Path], models: Path, **overrides: object) -> dict:
     from src.training.train import train_model
 
     _, processed = store
-    _, metadata = train_model(models_dir=models, train_csv=processed / "train.csv",
-                              test_csv=processed / "test.csv", **overrides)
+    _, metadata = train_model(
+        models_dir=models,
+        train_csv=processed / "train.csv",
+        test_csv=processed / "test.csv",
+        **overrides,
+    )
     return metadata
 
 
-def test_run_has_params_metrics_artifacts_tags_and_model(store: tuple[str, Path],
-                                                         tmp_path: Path) -> None:
+def test_run_has_params_metrics_artifacts_tags_and_model(
+    store: tuple[str, Path], tmp_path: Path
+) -> None:
     uri, processed = store
     metadata = train(store, tmp_path, n_estimators=30, max_depth=4)
     client = MlflowClient(uri)
@@ -64,12 +69,16 @@ def test_run_has_params_metrics_artifacts_tags_and_model(store: tuple[str, Path]
     assert tags["params_sha256"] == metadata["params_sha256"] and len(tags["data_sha256"]) == 64
 
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "evaluation")}
-    assert {"evaluation/confusion_matrix.png", "evaluation/confusion_matrix.json",
-            "evaluation/classification_report.txt"} <= artifacts
+    assert {
+        "evaluation/confusion_matrix.png",
+        "evaluation/confusion_matrix.json",
+        "evaluation/classification_report.txt",
+    } <= artifacts
     logged = mlflow.artifacts.load_dict(f"runs:/{run.info.run_id}/metadata.json")
     assert logged["model"]["sha256"] == metadata["model"]["sha256"]
-    assert json.loads((tmp_path / "metadata.json").read_text())["mlflow"]["run_id"] == \
-        run.info.run_id
+    assert (
+        json.loads((tmp_path / "metadata.json").read_text())["mlflow"]["run_id"] == run.info.run_id
+    )
 
     model = mlflow.pyfunc.load_model(metadata["mlflow"]["model_uri"])
     features = __import__("pandas").read_csv(processed / "test.csv").drop(columns="species")
@@ -77,8 +86,9 @@ def test_run_has_params_metrics_artifacts_tags_and_model(store: tuple[str, Path]
     assert model.metadata.get_input_schema() is not None  # a signature was logged
 
 
-def test_registry_champion_moves_only_when_at_least_as_good(store: tuple[str, Path],
-                                                            tmp_path: Path) -> None:
+def test_registry_champion_moves_only_when_at_least_as_good(
+    store: tuple[str, Path], tmp_path: Path
+) -> None:
     uri, _ = store
     client = MlflowClient(uri)
     good = train(store, tmp_path / "good", algorithm="logistic_regression", C=1.0)
@@ -122,10 +132,12 @@ def test_crash_inside_the_run_marks_it_failed_and_keeps_outputs(
     assert mlflow.active_run() is None
 
 
-def test_experiments_log_five_or_more_runs(store: tuple[str, Path],
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_experiments_log_five_or_more_runs(
+    store: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     uri, processed = store
-    from src.training import experiments, train as train_module
+    from src.training import experiments
+    from src.training import train as train_module
 
     real = train_module.train_model
 

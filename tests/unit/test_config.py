@@ -30,14 +30,15 @@ def test_repo_params_file_is_valid_and_matches_documented_defaults() -> None:
     assert config.mlflow.promotion_metric == "accuracy"
 
 
-def test_defaults_apply_without_a_params_file(monkeypatch: pytest.MonkeyPatch,
-                                              tmp_path: Path) -> None:
+def test_defaults_apply_without_a_params_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setattr("src.config.PARAMS_FILE", tmp_path / "absent.yaml")
     assert get_config() == Params()
 
 
 def test_explicit_missing_file_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="absent.yaml: params file not found"):
+    with pytest.raises(ConfigError, match=r"absent\.yaml: params file not found"):
         get_config(tmp_path / "absent.yaml")
 
 
@@ -70,12 +71,16 @@ def test_config_is_cached_until_the_file_changes(tmp_path: Path) -> None:
         ("data:\n  test_size: half\n", "data.test_size = 'half'"),
         ("data:\n  random_state: -1\n", "data.random_state = -1"),
         ("data:\n  stratify: maybe\n", "data.stratify = 'maybe'"),
-        ("train:\n  n_estimators: 0\n", "train.n_estimators = 0: Input should be greater than "
-                                        "or equal to 1"),
+        (
+            "train:\n  n_estimators: 0\n",
+            "train.n_estimators = 0: Input should be greater than or equal to 1",
+        ),
         ("train:\n  n_estimators: 2.5\n", "train.n_estimators = 2.5"),
         ("train:\n  max_depth: 0\n", "train.max_depth = 0"),
-        ("train:\n  algorithm: xgboost\n", "train.algorithm = 'xgboost': Input should be "
-                                           "'random_forest' or 'logistic_regression'"),
+        (
+            "train:\n  algorithm: xgboost\n",
+            "train.algorithm = 'xgboost': Input should be 'random_forest' or 'logistic_regression'",
+        ),
         ("train:\n  C: 0\n", "train.C = 0"),
         ("train:\n  max_iter: 0\n", "train.max_iter = 0"),
         ("mlflow:\n  experiment_name: ''\n", "mlflow.experiment_name = ''"),
@@ -104,8 +109,9 @@ def test_max_depth_null_means_unlimited(tmp_path: Path) -> None:
         ("mlflow:\n  experiment: x\n", "mlflow.experiment", "experiment_name"),
     ],
 )
-def test_typoed_keys_are_errors_with_a_suggestion(tmp_path: Path, text: str, key: str,
-                                                  hint: str) -> None:
+def test_typoed_keys_are_errors_with_a_suggestion(
+    tmp_path: Path, text: str, key: str, hint: str
+) -> None:
     message = error_of(tmp_path, text)
     assert f"{key}: unknown key (did you mean '{hint}'?)" in message
 

@@ -43,8 +43,9 @@ def test_user_supplied_raw_csv_is_kept_and_used(tmp_path: Path) -> None:
     raw = tmp_path / "raw" / "iris.csv"
     frame = pd.read_csv(raw).iloc[::2]  # a smaller, user-curated table
     frame.to_csv(raw, index=False)
-    summary = prepare_iris_splits(DataParams(), raw, tmp_path / "p/train.csv",
-                                  tmp_path / "p/test.csv")
+    summary = prepare_iris_splits(
+        DataParams(), raw, tmp_path / "p/train.csv", tmp_path / "p/test.csv"
+    )
     assert summary["origin"] == "user-supplied"
     assert summary["rows"] == {"train": 60, "test": 15}
 

@@ -25,13 +25,19 @@ def processed(tmp_path: Path) -> Path:
 
 
 def train_offline(processed: Path, models: Path, **overrides: object) -> tuple[object, dict]:
-    return train_model(use_mlflow=False, models_dir=models, train_csv=processed / "train.csv",
-                       test_csv=processed / "test.csv", **overrides)
+    return train_model(
+        use_mlflow=False,
+        models_dir=models,
+        train_csv=processed / "train.csv",
+        test_csv=processed / "test.csv",
+        **overrides,
+    )
 
 
 @pytest.mark.parametrize("algorithm", ["random_forest", "logistic_regression"])
-def test_both_algorithms_beat_the_accuracy_floor(processed: Path, tmp_path: Path,
-                                                 algorithm: str) -> None:
+def test_both_algorithms_beat_the_accuracy_floor(
+    processed: Path, tmp_path: Path, algorithm: str
+) -> None:
     _, metadata = train_offline(processed, tmp_path / "models", algorithm=algorithm)
     assert metadata["metrics"]["accuracy"] >= 0.85
     assert set(metadata["per_class_metrics"]) == set(IRIS_CLASSES)
@@ -115,13 +121,14 @@ def test_missing_processed_data_says_what_to_run(tmp_path: Path) -> None:
 def test_corrupt_csv_leaves_outputs_untouched(processed: Path, trained: Path) -> None:
     before = snapshot(trained)
     (processed / "test.csv").write_bytes(b"\x00\xff garbage\n1,2\n")
-    with pytest.raises(DataError, match="test.csv"):
+    with pytest.raises(DataError, match=r"test\.csv"):
         train_offline(processed, trained)
     assert snapshot(trained) == before
 
 
-def test_unwritable_models_location_is_caught_before_training(processed: Path,
-                                                              tmp_path: Path) -> None:
+def test_unwritable_models_location_is_caught_before_training(
+    processed: Path, tmp_path: Path
+) -> None:
     blocker = tmp_path / "models"
     blocker.write_text("a file where a folder should be")
     with pytest.raises(OutputError, match="cannot create directory"):
@@ -142,7 +149,9 @@ def test_read_only_models_dir(processed: Path, trained: Path) -> None:
 
 
 def test_unreachable_tracking_uri_is_caught_before_training(
-    processed: Path, trained: Path, monkeypatch: pytest.MonkeyPatch,
+    processed: Path,
+    trained: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
@@ -156,22 +165,45 @@ def test_unreachable_tracking_uri_is_caught_before_training(
     assert snapshot(trained) == before
 
 
-def test_cli_bad_flag_value_exits_2_with_one_line(processed: Path, trained: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_bad_flag_value_exits_2_with_one_line(
+    processed: Path, trained: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exited:
-        run_main(main, ["--no-mlflow", "--n-estimators", "0", "--data-dir", str(processed),
-                        "--models-dir", str(trained)])
+        run_main(
+            main,
+            [
+                "--no-mlflow",
+                "--n-estimators",
+                "0",
+                "--data-dir",
+                str(processed),
+                "--models-dir",
+                str(trained),
+            ],
+        )
     assert exited.value.code == 2
     err = capsys.readouterr().err.strip()
-    assert err == ("error: command line: train.n_estimators = 0: Input should be greater than "
-                   "or equal to 1")
+    assert err == (
+        "error: command line: train.n_estimators = 0: Input should be greater than or equal to 1"
+    )
 
 
-def test_cli_trains_without_mlflow(processed: Path, tmp_path: Path,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_trains_without_mlflow(
+    processed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exited:
-        run_main(main, ["--no-mlflow", "--algorithm", "logistic_regression", "--data-dir",
-                        str(processed), "--models-dir", str(tmp_path / "m")])
+        run_main(
+            main,
+            [
+                "--no-mlflow",
+                "--algorithm",
+                "logistic_regression",
+                "--data-dir",
+                str(processed),
+                "--models-dir",
+                str(tmp_path / "m"),
+            ],
+        )
     assert exited.value.code == 0
     assert "train: logistic_regression accuracy=" in capsys.readouterr().out
     assert (tmp_path / "m" / "iris_model.pkl").is_file()
