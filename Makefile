@@ -87,8 +87,9 @@ dvc-init: $(INSTALLED) ## Configure DVC (idempotent): offline switches and the l
 	@$(DVC) config core.analytics false
 	@mkdir -p "$(DVC_REMOTE_DIR)"
 	@$(DVC) remote add --local --force localremote "$(DVC_REMOTE_DIR)"
-	@$(DVC) remote default --local localremote
-	@echo "DVC ready; default remote: $(DVC_REMOTE_DIR) (override with DVC_REMOTE_DIR=...)"
+	@# A default chosen elsewhere is kept (make stack-register makes `minio` the default).
+	@$(DVC) remote default >/dev/null 2>&1 || $(DVC) remote default --local localremote
+	@echo "DVC ready; default remote: $$($(DVC) remote default) (localremote: $(DVC_REMOTE_DIR))"
 
 dvc-repro: $(INSTALLED) ## Reproduce the pipeline (only stages whose inputs changed)
 	$(DVC) repro
@@ -118,9 +119,85 @@ dvc-pull: dvc-init ## Pull data and models from the default DVC remote
 cv-data: $(INSTALLED) ## Build the tiny person dataset (synthetic COCO128 -> data/tiny_person, DVC stages)
 	$(DVC) repro make_tiny_person
 
+# The zenml CLI does not import src/, so it gets the project's state folder from here
+# (the server stack's folder when .env sets ZENML_CONFIG_PATH, as src/runtime_env reads it).
+ZENML_LOCAL_PORT ?= 8237
+ZENML_DOTENV_STATE := $(shell sed -n 's/^ZENML_CONFIG_PATH=//p' .env 2>/dev/null | tail -n 1)
+zenml-%: export ZENML_CONFIG_PATH ?= $(abspath $(or $(ZENML_DOTENV_STATE),$(CURDIR)/.zenml-state))
+zenml-%: export ZENML_AUTO_OPEN_DASHBOARD ?= false
+.PHONY: cv-train zenml-init zenml-stack-local zenml-baseline zenml-grid zenml-up zenml-down report
+cv-train: $(INSTALLED) ## Train YOLOv8n once with cv.train into one MLflow run (ARGS="--epochs 2 --imgsz 64")
+	$(PY) -m src.train_cv $(ARGS)
+
+zenml-init: $(INSTALLED) ## zenml init at the repo root; register the local MLflow stack if none is active
+	$(PY) -m src.zenml_stack init
+
+zenml-stack-local: $(INSTALLED) ## (Re)register and activate the local stack: default orchestrator + MLflow tracker
+	$(PY) -m src.zenml_stack local
+
+zenml-baseline: $(INSTALLED) ## Run the YOLO pipeline once with cv.train (data -> train -> evaluate -> summary)
+	$(PY) -m src.zenml_pipelines.run_yolo_pipeline_baseline
+
+zenml-grid: $(INSTALLED) ## Run the cv.grid pipelines, register the best (challenger/champion), write the report
+	$(PY) -m src.zenml_pipelines.run_yolo_pipeline_grid
+
+zenml-up: $(INSTALLED) ## Start ZenML's local server and dashboard on http://127.0.0.1:8237 (no Docker)
+	$(BIN)/zenml login --local --port $(ZENML_LOCAL_PORT) --ip-address 127.0.0.1
+
+zenml-down: $(INSTALLED) ## Stop ZenML's local server; the client goes back to its local store
+	$(BIN)/zenml logout --local
+
+report: $(INSTALLED) ## Write reports/decision_<grid>.md from the latest grid's MLflow runs
+	$(PY) -m src.cv.decision_report
+
+##@ Full stack: S3 + MLflow server + ZenML server (selected by .env, see .env.example)
+# `docker compose` (v2) when the Docker CLI has it, else Debian's docker-compose (v1).
+COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+# Debian packages some integration tests use: compose validation and the browser check.
+TEST_TOOLS ?= docker-compose chromium
+.PHONY: stack-up stack-down stack-logs stack-status stack-up-local stack-down-local stack-register \
+  doctor test-tools
+stack-up: ## Start the compose stack (MinIO, Postgres, MLflow, ZenML server) and wait for health
+	$(COMPOSE) up -d --build $(if $(findstring docker compose,$(COMPOSE)),--wait,)
+	@echo "Next: uncomment the server block of .env, then make stack-register and make doctor"
+
+stack-down: ## Stop the compose stack (volumes kept; `docker compose down -v` deletes them)
+	$(COMPOSE) down
+
+stack-logs: ## Follow the compose services' logs
+	$(COMPOSE) logs -f --tail=200
+
+stack-status: $(INSTALLED) ## Show the compose services (if Docker is here) and the no-Docker stack
+	@if command -v docker >/dev/null 2>&1; then $(COMPOSE) ps; \
+	  else echo "compose: no Docker engine on this machine"; fi
+	@$(PY) -m src.stack status || true
+
+stack-up-local: $(INSTALLED) ## Start the same stack without Docker on 127.0.0.1 (moto S3, MLflow, ZenML)
+	$(PY) -m src.stack up
+
+stack-down-local: $(INSTALLED) ## Stop exactly the processes stack-up-local started
+	$(PY) -m src.stack down
+
+stack-register: $(INSTALLED) ## ZenML login + S3/MLflow stack, DVC remote `minio`, from .env (idempotent)
+	$(PY) -m src.stack register
+
+doctor: ## Check venv, versions, S3, MLflow, ZenML, DVC remote: one line each, non-zero on failure
+	@test -x $(PY) || { echo "✗ venv               $(VENV) missing — hint: make install"; exit 1; }
+	@$(PY) -m src.stack doctor $(DOCTOR_ARGS)
+
+test-tools: ## Install the Debian tools of the integration tests (docker-compose, chromium) if apt can
+	@missing=""; for tool in $(TEST_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	sudo=""; [ "$$(id -u)" = 0 ] || { sudo -n true 2>/dev/null && sudo="sudo -n"; }; \
+	if command -v apt-get >/dev/null && { [ "$$(id -u)" = 0 ] || [ -n "$$sudo" ]; }; then \
+	  echo "Installing$$missing with apt-get (used by tests/integration/stack)"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
+	    --no-install-recommends $$missing >/dev/null; \
+	else echo "Not installing$$missing (needs apt-get and root); the tests using them skip"; fi
+
 ##@ Quality
 .PHONY: test test-fast lint format
-test: $(INSTALLED) ## Run the whole test suite (unit + integration with real tools on loopback)
+test: $(INSTALLED) test-tools ## Run the whole test suite (unit + integration with real tools on loopback)
 	$(PY) -m pytest
 
 test-fast: $(INSTALLED) ## Run the unit tests only (seconds)
@@ -140,8 +217,10 @@ format: $(INSTALLED) ## Apply ruff's formatting and safe fixes
 demo: $(INSTALLED) ## Install, reproduce the DVC pipeline, run the experiments; offline, no server
 	$(DVC) repro
 	$(PY) -m src.training.experiments
+	$(PY) -m src.zenml_pipelines.run_yolo_pipeline_baseline
 	@echo
 	@echo "Results:"
+	@echo "  runs/yolo/              YOLO baseline run folder (ZenML pipeline, MLflow experiment yolo-tiny-person)"
 	@echo "  models/                 model, metadata.json, metrics.json, iris_mlflow_model/"
 	@echo "  reports/evaluation/     metrics, confusion matrix (JSON + PNG), classification report"
 	@echo "  mlflow.db, mlartifacts/ MLflow runs, artifacts and the model registry"

@@ -144,7 +144,16 @@ class CvTrainParams(StrictModel):
     epochs: int = Field(40, ge=1)
     imgsz: int = Field(160, ge=32)
     batch: int = Field(16, ge=1)
-    lr0: float = Field(0.01, gt=0, le=1)
+    lr0: float = Field(0.002, gt=0, le=1)
+    optimizer: Literal["SGD", "AdamW", "Adam", "auto"] = Field(
+        "AdamW", description="ultralytics' 'auto' ignores lr0, so the default names one"
+    )
+    nbs: int | None = Field(
+        None,
+        ge=1,
+        description="Nominal batch for gradient accumulation; null = batch (no accumulation: "
+        "ultralytics' 64 would mean less than one update per epoch on 48 images)",
+    )
     seed: int = Field(0, ge=0)
     patience: int = Field(100, ge=0, description="Epochs without improvement before stopping")
     device: str = Field("cpu", description="cpu, cuda, cuda:N, N or N,M")
@@ -177,7 +186,7 @@ class CvGridParams(StrictModel):
 
     epochs: list[int] = Field(default_factory=lambda: [20, 40], min_length=1)
     imgsz: list[int] = Field(default_factory=lambda: [160], min_length=1)
-    lr0: list[float] = Field(default_factory=lambda: [0.01, 0.02], min_length=1)
+    lr0: list[float] = Field(default_factory=lambda: [0.001, 0.004], min_length=1)
     batch: list[int] | None = None
 
     @field_validator("epochs", "imgsz", "lr0", "batch")

@@ -58,7 +58,10 @@ def read_dotenv(path: Path) -> dict[str, str]:
 def apply_runtime_defaults(root: Path = PROJECT_ROOT) -> None:
     """Fill unset variables from ``.env``, then from the offline and state defaults."""
     dotenv_path = Path(os.environ.get("MLOPS_DOTENV", root / ".env"))
-    for source in (read_dotenv(dotenv_path), OFFLINE_DEFAULTS, _state_defaults(root)):
+    # `./x` in .env means x beside the .env file, whatever the working directory.
+    dotenv = {key: str(dotenv_path.parent / value[2:]) if value.startswith("./") else value
+              for key, value in read_dotenv(dotenv_path).items()}
+    for source in (dotenv, OFFLINE_DEFAULTS, _state_defaults(root)):
         for key, value in source.items():
             if value != "":
                 os.environ.setdefault(key, value)

@@ -192,10 +192,34 @@ def tracked_run(
         run = mlflow.start_run(run_name=run_name, tags=dict(tags or {}))
     try:
         yield run
-    except BaseException:
-        mlflow.end_run(status="FAILED")
+    except BaseException as exc:
+        reason = _server_failure(exc)
+        try:
+            mlflow.end_run(status="FAILED")
+        except Exception as end_exc:
+            # The server is gone: the run stays RUNNING there. One line, not two tracebacks.
+            raise TrackingError(
+                f"MLflow server {tracking_uri()} failed mid-run ({reason or exc}); run "
+                f"{run.info.run_id} could not be marked FAILED ({_server_failure(end_exc)})"
+            ) from exc
+        if reason is not None:
+            raise TrackingError(f"MLflow server {tracking_uri()} failed mid-run ({reason}); "
+                                f"run {run.info.run_id} marked FAILED") from exc
         raise
     mlflow.end_run(status="FINISHED")
+
+
+def _server_failure(exc: BaseException) -> str | None:
+    """Return a one-line reason when ``exc`` is the tracking server (or its S3) failing."""
+    import requests
+
+    mlflow = _import_mlflow()
+    if isinstance(exc, requests.RequestException) or (
+        isinstance(exc, mlflow.exceptions.MlflowException) and "API request to" in str(exc)
+    ):
+        text = " ".join(str(exc).split())
+        return text if len(text) <= 300 else text[:297] + "..."
+    return None
 
 
 def log_flat_params(params: Mapping[str, Any], prefix: str = "") -> None:

@@ -6,7 +6,8 @@
 
 Without ``--source`` the folder is ``cv.dataset.source`` (``data/coco128``: the synthetic
 stand-in from tools/make_synthetic_coco128.py, or the download). ``--download`` needs
-internet: it fetches the official COCO128 zip into that folder unless it is already there.
+internet: it fetches the official COCO128 zip into that folder unless it is already there;
+a folder holding the synthetic stand-in is refused (pass another --source).
 A bad label line stops the build with ``file:line`` and the rule; ``--skip-invalid`` skips
 and counts such lines in the manifest instead.
 """
@@ -76,8 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     source = args.source if args.source is not None else resolve_path(params.source)
     output = args.out if args.out is not None else resolve_path(params.output)
     if args.download:
-        print(f"downloading COCO128 from {COCO128_URL} into {source} ...", flush=True)
+        present = (source / "images" / "train2017").is_dir()
+        if not present:
+            print(f"downloading COCO128 from {COCO128_URL} into {source} ...", flush=True)
         download_coco128(source)
+        if present:
+            print(f"COCO128 already in {source}: not downloaded again")
     manifest = build_tiny_person_dataset(source, output, params, skip_invalid=args.skip_invalid)
     splits = manifest["splits"]
     sizes = " / ".join(f"{name} {splits[name]['images']}" for name in ("train", "val", "test"))

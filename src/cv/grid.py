@@ -1,0 +1,108 @@
+"""The grid's decision: pick the best run, register it, and move the registry aliases.
+
+The rule (documented in the README and printed in the decision report):
+
+1. best = highest ``cv.tracking.selection_metric`` (final val metric of ``best.pt``;
+   ``map50_95`` by default); ties go to the shorter training (``train_seconds``);
+2. its ``weights/`` artifact becomes a new version of ``cv.tracking.registered_model_name``
+   with alias ``challenger``;
+3. it also takes alias ``champion`` only if its metric is strictly higher than the current
+   champion's (:func:`src.tracking.promote_if_better` with ``allow_ties=False``).
+
+The decision is written back as tags on the best MLflow run (``registry.*``), so the
+report can be regenerated later from MLflow alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from src.config import CvTrackingParams
+from src.errors import DataError
+from src.tracking import (
+    PromotionDecision,
+    promote_if_better,
+    register_artifact_version,
+    tracking_uri,
+)
+
+#: Columns of the results table: (header, key in summary["metrics"] or "test_metrics").
+TABLE_METRICS: tuple[tuple[str, str, str], ...] = (
+    ("P", "metrics", "precision"),
+    ("R", "metrics", "recall"),
+    ("mAP50", "metrics", "map50"),
+    ("mAP50-95", "metrics", "map50_95"),
+    ("test mAP50", "test_metrics", "test_map50"),
+    ("test mAP50-95", "test_metrics", "test_map50_95"),
+)
+
+
+def selection_key(summary: dict[str, Any], metric: str) -> tuple[float, float]:
+    """Return the sort key of the rule: higher metric first, then shorter training."""
+    return (-float(summary["metrics"].get(metric, 0.0)), float(summary["train_seconds"]))
+
+
+def select_best(summaries: Sequence[dict[str, Any]], metric: str) -> dict[str, Any]:
+    """Return the summary that wins by ``metric`` (ties: shorter ``train_seconds``)."""
+    if not summaries:
+        raise DataError("no finished runs to choose from")
+    return min(summaries, key=lambda s: selection_key(s, metric))
+
+
+def format_table(summaries: Sequence[dict[str, Any]], metric: str) -> str:
+    """Return a fixed-width table of the runs, best first, the winner marked with '*'."""
+    ranked = sorted(summaries, key=lambda s: selection_key(s, metric))
+    name_width = max([len("config"), *(len(s["config_name"]) for s in ranked)])
+    header = (
+        f"  {'config':<{name_width}}  "
+        + "  ".join(f"{h:>{max(len(h), 6)}}" for h, _, _ in TABLE_METRICS)
+        + "   train s"
+    )
+    lines = [header, "  " + "-" * (len(header) - 2)]
+    for index, summary in enumerate(ranked):
+        cells = []
+        for head, group, key in TABLE_METRICS:
+            value = summary.get(group, {}).get(key)
+            text = "-" if value is None else f"{value:.3f}"
+            cells.append(f"{text:>{max(len(head), 6)}}")
+        mark = "*" if index == 0 else " "
+        lines.append(
+            f"{mark} {summary['config_name']:<{name_width}}  "
+            + "  ".join(cells)
+            + f"  {summary['train_seconds']:8.1f}"
+        )
+    return "\n".join(lines)
+
+
+def register_best(best: dict[str, Any], tracking: CvTrackingParams) -> PromotionDecision:
+    """Return the registry decision after registering ``best`` as challenger (maybe champion)."""
+    import mlflow
+
+    metric = tracking.selection_metric
+    value = float(best["metrics"].get(metric, 0.0))
+    run_id = best["mlflow_run_id"]
+    version = register_artifact_version(
+        f"runs:/{run_id}/weights",
+        tracking.registered_model_name,
+        metric=metric,
+        value=value,
+        run_id=run_id,
+    )
+    decision = promote_if_better(
+        tracking.registered_model_name,
+        str(version.version),
+        metric=metric,
+        value=value,
+        allow_ties=False,
+        set_challenger=True,
+    )
+    client = mlflow.MlflowClient(tracking_uri())
+    for key, tag in (
+        ("registry.model", tracking.registered_model_name),
+        ("registry.version", decision.version),
+        ("registry.promoted", str(decision.promoted).lower()),
+        ("registry.decision", decision.summary),
+    ):
+        client.set_tag(run_id, key, tag)
+    return decision

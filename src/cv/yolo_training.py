@@ -1,0 +1,566 @@
+"""Train a YOLO detector on the tiny person dataset: one call, one MLflow run, one fixed folder.
+
+:func:`train_yolo` is the pure core that ``python -m src.train_cv`` and the ZenML step
+``train_yolo_tiny`` both call. It
+
+* validates everything up front (dataset and labels, model YAML or weights, device,
+  tracking store), so a bad input is one line and nothing already produced is touched;
+* never downloads: ``YOLO_OFFLINE=1``, ``amp=False``, a local font for the plots, and a
+  model that is either a YAML shipped inside ultralytics (trained from scratch) or a
+  local ``.pt`` (``yolov8n.pt`` at the repo root replaces the default YAML when present);
+* turns ultralytics' own MLflow callback off and logs through :mod:`src.tracking` instead,
+  so each training is exactly one run (joining the run a ZenML step already opened);
+* trains in a hidden staging folder that replaces ``run_dir`` only when training worked.
+
+Metric names (MLflow keys and ``YoloTrainingResult.metrics``):
+
+=====================  ============================================================
+``precision``          box precision of ``best.pt`` on the val split (final)
+``recall``             box recall of ``best.pt`` on the val split (final)
+``map50``              mAP at IoU 0.5 of ``best.pt`` on the val split (final)
+``map50_95``           mAP averaged over IoU 0.5:0.95 (final; ultralytics' fitness)
+``best_epoch``         epoch whose weights became ``best.pt`` (1-based)
+``epochs_completed``   epochs actually run (early stopping may end sooner)
+``train_seconds``      wall time of ``model.train`` (validation included)
+=====================  ============================================================
+
+Per epoch (``step`` = epoch, 1-based): ``train_box_loss``, ``train_cls_loss``,
+``train_dfl_loss``, ``val_box_loss``, ``val_cls_loss``, ``val_dfl_loss``,
+``val_precision``, ``val_recall``, ``val_map50``, ``val_map50_95``, ``lr_pg0..2``.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import math
+import os
+import re
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from src.config import (
+    DEFAULT_YOLO_MODEL,
+    LOCAL_YOLO_WEIGHTS,
+    PROJECT_ROOT,
+    CvTrackingParams,
+    CvTrainParams,
+    resolve_path,
+)
+from src.cv import IMAGE_SUFFIXES, staged_directory
+from src.errors import ConfigError, DataError, OutputError
+from src.tracking import check_tracking_available, log_flat_params, standard_tags, tracked_run
+
+#: ultralytics' metric keys (results.csv and ``DetMetrics.results_dict``) → our names.
+FINAL_METRICS: dict[str, str] = {
+    "metrics/precision(B)": "precision",
+    "metrics/recall(B)": "recall",
+    "metrics/mAP50(B)": "map50",
+    "metrics/mAP50-95(B)": "map50_95",
+}
+#: Files of the ultralytics run folder logged as MLflow artifacts (path in the run folder).
+RUN_ARTIFACTS: tuple[str, ...] = (
+    "results.png",
+    "confusion_matrix.png",
+    "results.csv",
+    "args.yaml",
+    "weights/best.pt",
+)
+#: ultralytics writes this first in every run folder; it marks a folder we may replace.
+RUN_MARKER = "args.yaml"
+#: Ultralytics integrations that would log elsewhere or phone home; ours is src.tracking.
+_ULTRALYTICS_SETTINGS: dict[str, Any] = {
+    "mlflow": False,
+    "sync": False,
+    "clearml": False,
+    "comet": False,
+    "dvc": False,
+    "raytune": False,
+    "tensorboard": False,
+    "wandb": False,
+}
+
+
+# --------------------------------------------------------------------------- inputs
+@dataclass(frozen=True)
+class YoloDataset:
+    """A validated YOLO dataset: its YAML, class names, and images/boxes per split."""
+
+    data_yaml: Path
+    root: Path
+    names: dict[int, str]
+    counts: dict[str, dict[str, int]]
+    fingerprint: str
+
+    @property
+    def has_test_split(self) -> bool:
+        return self.counts.get("test", {}).get("images", 0) > 0
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _label_dir(images_dir: Path) -> Path:
+    # ultralytics' own convention (img2label_paths): the last /images/ becomes /labels/.
+    parts = list(images_dir.parts)
+    if "images" not in parts:
+        return images_dir
+    index = len(parts) - 1 - parts[::-1].index("images")
+    parts[index] = "labels"
+    return Path(*parts)
+
+
+def _check_label_file(path: Path, num_classes: int) -> int:
+    """Return the number of boxes in a YOLO label file; DataError naming file:line if bad."""
+    from src.cv.tiny_person import check_label_line
+
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{_display(path)}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise DataError(f"{_display(path)}: cannot read ({exc.strerror})") from None
+    boxes = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            box = check_label_line(line)
+        except ValueError as exc:
+            raise DataError(f"{_display(path)}:{number}: {exc}") from None
+        if box.class_id >= num_classes:
+            raise DataError(
+                f"{_display(path)}:{number}: class id {box.class_id} outside the dataset's "
+                f"{num_classes} class(es)"
+            )
+        if box.coords[2] <= 0 or box.coords[3] <= 0:
+            raise DataError(f"{_display(path)}:{number}: box width and height must be > 0")
+        boxes += 1
+    return boxes
+
+
+def check_yolo_dataset(data_yaml: Path) -> YoloDataset:
+    """Return the dataset described by ``data_yaml`` after validating its files and labels.
+
+    A tiny person dataset (one with ``manifest.json``) is also checked file by file
+    against its manifest, so an edited or corrupted file is caught before training.
+    """
+    data_yaml = Path(data_yaml).resolve()
+    if not data_yaml.is_file():
+        raise DataError(
+            f"{_display(data_yaml)}: dataset not found; build it with `make cv-data` "
+            "(or point --data at a YOLO data.yaml)"
+        )
+    try:
+        spec = yaml.safe_load(data_yaml.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise DataError(f"{_display(data_yaml)}: unreadable dataset YAML ({exc})") from None
+    if not isinstance(spec, dict) or "train" not in spec or "val" not in spec:
+        raise DataError(f"{_display(data_yaml)}: a YOLO data.yaml needs 'train' and 'val' keys")
+    names = spec.get("names")
+    if isinstance(names, list):
+        names = dict(enumerate(names))
+    if not isinstance(names, dict) or not names:
+        raise DataError(f"{_display(data_yaml)}: 'names' must map class ids to names")
+    root = data_yaml.parent
+    if spec.get("path"):
+        base = Path(str(spec["path"]))
+        root = base if base.is_absolute() else (data_yaml.parent / base).resolve()
+
+    fingerprint = "none"
+    if (root / "manifest.json").is_file():
+        from src.cv.tiny_person import dataset_fingerprint, verify_dataset
+
+        verify_dataset(root)
+        fingerprint = dataset_fingerprint(root)
+
+    counts: dict[str, dict[str, int]] = {}
+    for split in ("train", "val", "test"):
+        entry = spec.get(split)
+        if not entry:
+            continue
+        if not isinstance(entry, str):
+            raise DataError(f"{_display(data_yaml)}: '{split}' must be one folder (a string)")
+        images_dir = root / entry
+        images = (
+            sorted(p for p in images_dir.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+            if images_dir.is_dir()
+            else []
+        )
+        if not images:
+            raise DataError(
+                f"{_display(images_dir)}: no images for the '{split}' split; "
+                "rebuild the dataset with `make cv-data`"
+            )
+        labels_dir = _label_dir(images_dir)
+        boxes = 0
+        for image in images:
+            label = labels_dir / f"{image.stem}.txt"
+            if label.is_file():
+                boxes += _check_label_file(label, len(names))
+        counts[split] = {"images": len(images), "boxes": boxes}
+    if counts["train"]["boxes"] == 0:
+        raise DataError(f"{_display(data_yaml)}: the train split has no labelled boxes")
+    return YoloDataset(
+        data_yaml, root, {int(k): str(v) for k, v in names.items()}, counts, fingerprint
+    )
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """What ``YOLO(...)`` is given, and where it came from (for logs and tags)."""
+
+    source: str
+    kind: str  # "yaml" (built from scratch) or "weights" (a local .pt)
+    description: str
+
+
+def _ultralytics_models_dir() -> Path | None:
+    spec = importlib.util.find_spec("ultralytics")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent / "cfg" / "models"
+
+
+def _shipped_model_yaml(name: str) -> Path | None:
+    """Return the YAML inside ultralytics that ``name`` loads (yolov8n.yaml → v8/yolov8.yaml)."""
+    models_dir = _ultralytics_models_dir()
+    if models_dir is None or Path(name).name != name:
+        return None
+    # ultralytics drops the scale letter (n/s/m/l/x) to find the family YAML.
+    stem, suffix = Path(name).stem, Path(name).suffix
+    unified = re.sub(r"(\d+)([nslmx])(.+)?$", r"\1\3", stem) + suffix
+    for candidate in (name, unified):
+        found = sorted(models_dir.rglob(candidate))
+        if found:
+            return found[0]
+    return None
+
+
+def resolve_model(model: str) -> ResolvedModel:
+    """Return how to build ``model``: a shipped YAML, a local YAML or local weights.
+
+    Raises ConfigError (one line) when neither exists; nothing is ever downloaded.
+    """
+    if model == DEFAULT_YOLO_MODEL and LOCAL_YOLO_WEIGHTS.is_file():
+        return ResolvedModel(
+            str(LOCAL_YOLO_WEIGHTS),
+            "weights",
+            f"{_display(LOCAL_YOLO_WEIGHTS)} (found at the repo root, used instead of {model})",
+        )
+    path = resolve_path(model)
+    if path.suffix.lower() == ".pt":
+        if not path.is_file():
+            raise ConfigError(
+                f"cv.train.model = {model!r}: weights file {_display(path)} not found (nothing is "
+                f"downloaded offline); copy it there or train from a YAML such as "
+                f"{DEFAULT_YOLO_MODEL}"
+            )
+        return ResolvedModel(str(path), "weights", f"{_display(path)} (local weights)")
+    if path.is_file():
+        return ResolvedModel(str(path), "yaml", f"{_display(path)} (local YAML, from scratch)")
+    shipped = _shipped_model_yaml(model)
+    if shipped is None:
+        raise ConfigError(
+            f"cv.train.model = {model!r}: no such model YAML in ultralytics' cfg/models nor at "
+            f"{_display(path)}; use one it ships, e.g. yolov8n.yaml or yolo11n.yaml"
+        )
+    return ResolvedModel(model, "yaml", f"{model} (ultralytics {shipped.name}, from scratch)")
+
+
+def check_device(device: str) -> None:
+    """Raise ConfigError unless ``device`` exists on this machine (the schema checked its form)."""
+    if device == "cpu":
+        return
+    import torch
+
+    if device == "mps":
+        if not torch.backends.mps.is_available():
+            raise ConfigError("cv.train.device = 'mps': Apple MPS is not available here; use cpu")
+        return
+    if not torch.cuda.is_available():
+        raise ConfigError(
+            f"cv.train.device = {device!r}: no CUDA device is visible on this machine; use cpu"
+        )
+    indices = device.removeprefix("cuda").lstrip(":").split(",") if device != "cuda" else []
+    count = torch.cuda.device_count()
+    for index in filter(None, indices):
+        if int(index) >= count:
+            raise ConfigError(
+                f"cv.train.device = {device!r}: CUDA device {index} does not exist "
+                f"({count} visible)"
+            )
+
+
+def configure_ultralytics() -> None:
+    """Turn off ultralytics' integrations and give it a local font, so nothing goes online.
+
+    Settings persist in ``$YOLO_CONFIG_DIR`` (inside the repo, see src.runtime_env); they
+    are written only when they differ, so concurrent trainings do not rewrite the file.
+    """
+    from ultralytics.utils import SETTINGS, USER_CONFIG_DIR
+
+    changes = {k: v for k, v in _ULTRALYTICS_SETTINGS.items() if SETTINGS.get(k) != v}
+    if changes:
+        SETTINGS.update(changes)
+    # The plot font is fetched from the internet whatever YOLO_OFFLINE says; any TTF works.
+    font = Path(USER_CONFIG_DIR) / "Arial.ttf"
+    if not font.is_file():
+        import matplotlib
+
+        bundled = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+        font.parent.mkdir(parents=True, exist_ok=True)
+        tmp = font.with_name(f".{font.name}.{os.getpid()}.tmp")
+        shutil.copyfile(bundled, tmp)
+        os.replace(tmp, font)
+
+
+# --------------------------------------------------------------------------- results
+def run_name_for(params: CvTrainParams, axes: tuple[str, ...] = ("epochs", "imgsz", "lr0")) -> str:
+    """Return a readable name for a configuration, e.g. ``yolo_e40_img160_lr0.01``."""
+    short = {"epochs": "e", "imgsz": "img", "lr0": "lr", "batch": "b", "seed": "s"}
+    parts = [f"{short.get(axis, axis)}{getattr(params, axis):g}" for axis in axes]
+    return "_".join(["yolo", *parts])
+
+
+def _metric_key(column: str) -> str:
+    column = column.strip()
+    if column in FINAL_METRICS:
+        return f"val_{FINAL_METRICS[column]}"
+    return re.sub(r"[^0-9a-zA-Z_]+", "_", column).strip("_")
+
+
+def read_results_csv(path: Path) -> list[dict[str, float]]:
+    """Return one dict per epoch from ultralytics' results.csv, with our metric names."""
+    rows: list[dict[str, float]] = []
+    with open(path, newline="") as handle:
+        for raw in csv.DictReader(handle):
+            row: dict[str, float] = {}
+            for column, value in raw.items():
+                if column is None or value is None or not value.strip():
+                    continue
+                number = float(value)
+                row[_metric_key(column)] = number if math.isfinite(number) else 0.0
+            row["epoch"] = int(row["epoch"])
+            rows.append(row)
+    return rows
+
+
+@dataclass(frozen=True)
+class YoloTrainingResult:
+    """Everything a training produced: weights, metrics, history and where MLflow keeps them."""
+
+    run_name: str
+    run_dir: Path
+    weights: Path
+    metrics: dict[str, float]
+    history: list[dict[str, float]]
+    mlflow_run_id: str
+    mlflow_experiment_id: str
+    artifact_uris: dict[str, str]
+    train_seconds: float
+    params: dict[str, Any]
+    dataset_fingerprint: str
+    model_source: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-friendly copy (paths as strings)."""
+        data = asdict(self)
+        data["run_dir"], data["weights"] = str(self.run_dir), str(self.weights)
+        return data
+
+
+def _log_history(run_id: str, history: list[dict[str, float]]) -> None:
+    """Log every per-epoch value with step = epoch, in few requests (log_batch)."""
+    import mlflow
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    metrics = [
+        Metric(key=key, value=float(value), timestamp=now, step=int(row["epoch"]))
+        for row in history
+        for key, value in row.items()
+        if key not in ("epoch", "time")
+    ]
+    client = mlflow.MlflowClient()
+    for start in range(0, len(metrics), 1000):  # the REST API's batch limit
+        client.log_batch(run_id, metrics=metrics[start : start + 1000])
+
+
+def _progress_callback(total: int) -> Any:
+    def on_fit_epoch_end(trainer: Any) -> None:
+        if trainer.epoch >= total:  # ultralytics fires once more after its final validation
+            return
+        metrics = trainer.metrics or {}
+        print(
+            f"  epoch {trainer.epoch + 1}/{total}  "
+            f"mAP50 {metrics.get('metrics/mAP50(B)', 0.0):.3f}  "
+            f"mAP50-95 {metrics.get('metrics/mAP50-95(B)', 0.0):.3f}",
+            flush=True,
+        )
+
+    return on_fit_epoch_end
+
+
+def _check_replaceable(run_dir: Path) -> None:
+    """Raise OutputError now (not after an MLflow run started) if ``run_dir`` is not ours."""
+    if not run_dir.exists():
+        return
+    if not run_dir.is_dir():
+        raise OutputError(f"{_display(run_dir)}: exists and is not a directory")
+    if any(run_dir.iterdir()) and not (run_dir / RUN_MARKER).is_file():
+        raise OutputError(
+            f"{_display(run_dir)}: exists and has no {RUN_MARKER}, so it was not written by this "
+            "tool; remove it or choose another run name"
+        )
+
+
+# --------------------------------------------------------------------------- training
+def train_yolo(
+    params: CvTrainParams,
+    data_yaml: Path,
+    *,
+    run_dir: Path,
+    tracking: CvTrackingParams,
+    run_name: str | None = None,
+    tags: dict[str, str] | None = None,
+    progress: bool = True,
+) -> YoloTrainingResult:
+    """Return the result of training ``params`` on ``data_yaml``, tracked as one MLflow run.
+
+    ``run_dir`` is replaced by the new ultralytics folder only when training succeeded.
+    Raises DataError, ConfigError or TrackingError (one line each) before any work starts.
+    """
+    dataset = check_yolo_dataset(data_yaml)
+    model_ref = resolve_model(params.model)
+    check_device(params.device)
+    check_tracking_available()
+    run_dir = Path(run_dir).resolve()
+    _check_replaceable(run_dir)
+    run_name = run_name or run_name_for(params)
+
+    configure_ultralytics()
+    import mlflow
+    from ultralytics import YOLO
+
+    all_tags = standard_tags(
+        **{
+            "dataset_fingerprint": dataset.fingerprint,
+            "dataset": _display(dataset.root),
+            "model_source": model_ref.description,
+            "config_name": run_name_for(params),
+            **(tags or {}),
+        }
+    )
+    with tracked_run(tracking.experiment_name, run_name=run_name, tags=all_tags) as run:
+        log_flat_params(
+            {
+                **params.model_dump(),
+                "model_resolved": model_ref.source,
+                "data": _display(dataset.data_yaml),
+                "dataset": {
+                    f"{split}_{what}": n
+                    for split, c in dataset.counts.items()
+                    for what, n in c.items()
+                },
+            }
+        )
+        with staged_directory(run_dir, marker=RUN_MARKER) as staging:
+            model = YOLO(model_ref.source)
+            if progress:
+                model.add_callback("on_fit_epoch_end", _progress_callback(params.epochs))
+            started = time.perf_counter()
+            final = model.train(
+                data=str(dataset.data_yaml),
+                epochs=params.epochs,
+                imgsz=params.imgsz,
+                batch=params.batch,
+                lr0=params.lr0,
+                optimizer=params.optimizer,
+                nbs=params.nbs or params.batch,
+                seed=params.seed,
+                patience=params.patience,
+                device=params.device,
+                workers=params.workers,
+                deterministic=True,
+                amp=False,  # the AMP check downloads weights on CUDA machines
+                project=str(staging.parent),
+                name=staging.name,
+                exist_ok=True,
+                plots=True,
+                verbose=False,
+            )
+            seconds = time.perf_counter() - started
+            history = read_results_csv(staging / "results.csv")
+            if not (staging / "weights" / "best.pt").is_file():
+                raise DataError(f"{_display(run_dir)}: training ended without weights/best.pt")
+            results = dict(getattr(final, "results_dict", {}) or {})
+
+        metrics = {name: float(results.get(key, 0.0)) for key, name in FINAL_METRICS.items()}
+        best = max(history, key=lambda row: row.get("val_map50_95", 0.0), default={"epoch": 0})
+        metrics |= {
+            "best_epoch": float(best["epoch"]),
+            "epochs_completed": float(len(history)),
+            "train_seconds": round(seconds, 3),
+        }
+        _log_history(run.info.run_id, history)
+        mlflow.log_metrics(metrics, step=len(history))
+
+        artifact_uris: dict[str, str] = {}
+        for rel in RUN_ARTIFACTS:
+            path = run_dir / rel
+            if not path.is_file():
+                print(f"warning: {_display(path)} was not written; not logged", file=sys.stderr)
+                continue
+            folder = str(Path(rel).parent) if Path(rel).parent != Path(".") else None
+            mlflow.log_artifact(str(path), artifact_path=folder)
+            artifact_uris[rel] = f"{run.info.artifact_uri}/{rel}"
+        for extra in (dataset.data_yaml, dataset.root / "manifest.json"):
+            if extra.is_file():
+                mlflow.log_artifact(str(extra), artifact_path="dataset")
+                artifact_uris[f"dataset/{extra.name}"] = (
+                    f"{run.info.artifact_uri}/dataset/{extra.name}"
+                )
+        run_id, experiment_id = run.info.run_id, run.info.experiment_id
+
+    return YoloTrainingResult(
+        run_name=run_name,
+        run_dir=run_dir,
+        weights=run_dir / "weights" / "best.pt",
+        metrics=metrics,
+        history=history,
+        mlflow_run_id=run_id,
+        mlflow_experiment_id=experiment_id,
+        artifact_uris=artifact_uris,
+        train_seconds=round(seconds, 3),
+        params=params.model_dump(),
+        dataset_fingerprint=dataset.fingerprint,
+        model_source=model_ref.description,
+        tags={k: str(v) for k, v in all_tags.items()},
+    )
+
+
+__all__ = [
+    "FINAL_METRICS",
+    "ResolvedModel",
+    "YoloDataset",
+    "YoloTrainingResult",
+    "check_device",
+    "check_yolo_dataset",
+    "configure_ultralytics",
+    "read_results_csv",
+    "resolve_model",
+    "run_name_for",
+    "train_yolo",
+]

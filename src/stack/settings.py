@@ -1,0 +1,189 @@
+"""The stack's configuration, read once from the environment (which ``.env`` fills).
+
+The same variables drive both ways to run the servers: ``docker-compose.yml``
+interpolates them and :mod:`src.stack.local_services` reads them here, so one
+``.env`` selects the stack for the trainers, the ZenML client, DVC and the tools.
+Nothing in this module talks to a server.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from src.errors import ConfigError
+from src.runtime_env import PROJECT_ROOT
+
+#: Buckets the stack needs; compose's ``minio-init`` creates the same three.
+MLFLOW_BUCKET = "mlflow"
+ZENML_BUCKET = "zenml"
+DVC_BUCKET = "dvc"
+BUCKETS: tuple[str, ...] = (MLFLOW_BUCKET, ZENML_BUCKET, DVC_BUCKET)
+
+#: The DVC remote ``make stack-register`` configures (ZenML names: src.zenml_stack).
+DVC_REMOTE_NAME = "minio"
+
+#: Variables that select or describe the server stack (documented in ``.env.example``).
+STACK_VARIABLES: tuple[str, ...] = (
+    "STACK_HOST",
+    "S3_PORT",
+    "MLFLOW_PORT",
+    "ZENML_PORT",
+    "S3_ENDPOINT_URL",
+    "MLFLOW_S3_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+    "MLFLOW_TRACKING_URI",
+    "ZENML_STORE_URL",
+    "ZENML_ADMIN_USERNAME",
+    "ZENML_ADMIN_PASSWORD",
+    "ZENML_STACK_NAME",
+    "ZENML_ARTIFACT_PATH",
+    "ZENML_CONFIG_PATH",
+    "DVC_REMOTE_URL",
+    "STACK_RUN_DIR",
+    "STACK_S3_ENFORCE_AUTH",
+)
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name) or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a TCP port number") from None
+    if not 1 <= value <= 65535:
+        raise ConfigError(f"{name}={value}: a TCP port is between 1 and 65535")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:
+    value = (env.get(name) or default).rstrip("/")
+    parsed = urlparse(value)
+    if parsed.scheme not in schemes or not parsed.netloc:
+        raise ConfigError(f"{name}={value!r}: expected a {' or '.join(schemes)} URL")
+    return value
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """Where each service of the server stack is, and the credentials to use it."""
+
+    host: str = "127.0.0.1"
+    s3_port: int = 9000
+    mlflow_port: int = 5000
+    zenml_port: int = 8080
+    s3_endpoint_url: str = "http://127.0.0.1:9000"
+    region: str = "us-east-1"
+    access_key_id: str = ""
+    secret_access_key: str = field(default="", repr=False)
+    mlflow_url: str = "http://127.0.0.1:5000"
+    zenml_url: str = "http://127.0.0.1:8080"
+    zenml_username: str = "admin"
+    zenml_password: str = field(default="", repr=False)
+    zenml_stack_name: str = "s3_mlflow_stack"
+    zenml_artifact_path: str = f"s3://{ZENML_BUCKET}/mlops-reference"
+    dvc_remote_url: str = f"s3://{DVC_BUCKET}/mlops-reference"
+    run_dir: Path = PROJECT_ROOT / ".stack"
+    #: The no-Docker S3 server checks keys like MinIO does (tests turn it off only
+    #: when they need to prove the opposite).
+    s3_enforce_auth: bool = True
+    #: True when the environment asks for the server stack (any of its URLs is set).
+    selected: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StackSettings:
+        """Return the settings in ``env`` (default ``os.environ``); raise ConfigError if invalid."""
+        env = os.environ if env is None else env
+        host = env.get("STACK_HOST") or "127.0.0.1"
+        s3_port = _port(env, "S3_PORT", 9000)
+        mlflow_port = _port(env, "MLFLOW_PORT", 5000)
+        zenml_port = _port(env, "ZENML_PORT", 8080)
+        s3_default = env.get("MLFLOW_S3_ENDPOINT_URL") or f"http://{host}:{s3_port}"
+        tracking = env.get("MLFLOW_TRACKING_URI", "")
+        # An embedded (sqlite) tracking URI is no server URL: fall back to the port.
+        mlflow_default = tracking if tracking.startswith(("http://", "https://")) else ""
+        mlflow_url = _url(
+            {"MLFLOW_TRACKING_URI": mlflow_default},
+            "MLFLOW_TRACKING_URI",
+            f"http://{host}:{mlflow_port}",
+            ("http", "https"),
+        )
+        run_dir = Path(env.get("STACK_RUN_DIR") or PROJECT_ROOT / ".stack")
+        artifact_path = (env.get("ZENML_ARTIFACT_PATH") or cls.zenml_artifact_path).rstrip("/")
+        dvc_url = (env.get("DVC_REMOTE_URL") or cls.dvc_remote_url).rstrip("/")
+        for name, value in (("ZENML_ARTIFACT_PATH", artifact_path), ("DVC_REMOTE_URL", dvc_url)):
+            if not value.startswith("s3://") or len(value) <= len("s3://"):
+                raise ConfigError(f"{name}={value!r}: expected s3://<bucket>/<prefix>")
+        return cls(
+            host=host,
+            s3_port=s3_port,
+            mlflow_port=mlflow_port,
+            zenml_port=zenml_port,
+            s3_endpoint_url=_url(env, "S3_ENDPOINT_URL", s3_default, ("http", "https")),
+            region=env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            access_key_id=env.get("AWS_ACCESS_KEY_ID", ""),
+            secret_access_key=env.get("AWS_SECRET_ACCESS_KEY", ""),
+            mlflow_url=mlflow_url,
+            zenml_url=_url(
+                env, "ZENML_STORE_URL", f"http://{host}:{zenml_port}", ("http", "https")
+            ),
+            zenml_username=env.get("ZENML_ADMIN_USERNAME") or "admin",
+            zenml_password=env.get("ZENML_ADMIN_PASSWORD", ""),
+            zenml_stack_name=env.get("ZENML_STACK_NAME") or cls.zenml_stack_name,
+            zenml_artifact_path=artifact_path,
+            dvc_remote_url=dvc_url,
+            run_dir=run_dir if run_dir.is_absolute() else PROJECT_ROOT / run_dir,
+            s3_enforce_auth=(env.get("STACK_S3_ENFORCE_AUTH") or "true").lower()
+            not in ("0", "false", "no"),
+            selected=bool(
+                mlflow_default or env.get("ZENML_STORE_URL") or env.get("S3_ENDPOINT_URL")
+            ),
+        )
+
+    def require_credentials(self) -> None:
+        """Raise ConfigError naming each missing credential variable."""
+        missing = [
+            name
+            for name, value in (
+                ("AWS_ACCESS_KEY_ID", self.access_key_id),
+                ("AWS_SECRET_ACCESS_KEY", self.secret_access_key),
+                ("ZENML_ADMIN_PASSWORD", self.zenml_password),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError(
+                f"{', '.join(missing)} unset: copy .env.example to .env and set "
+                "them (the same keys serve MinIO/moto and every client)"
+            )
+
+    def s3_client(
+        self,
+        *,
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
+        timeout: float = 10.0,
+    ) -> Any:
+        """Return a boto3 S3 client on the stack's endpoint (few retries: fail fast)."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.s3_endpoint_url,
+            region_name=self.region,
+            aws_access_key_id=access_key_id or self.access_key_id,
+            aws_secret_access_key=secret_access_key or self.secret_access_key,
+            config=Config(
+                connect_timeout=timeout,
+                read_timeout=timeout,
+                retries={"max_attempts": 1, "mode": "standard"},
+                s3={"addressing_style": "path"},
+            ),
+        )

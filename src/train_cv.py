@@ -1,0 +1,138 @@
+"""Train the YOLO-tiny person detector once: ``python -m src.train_cv [--epochs 2 --imgsz 64 ...]``.
+
+Params come from ``params.yaml`` (``cv.train``); each flag overrides one field and is
+validated by the same schema, so ``--imgsz 100`` fails exactly like it would in the file.
+The training is one MLflow run in ``cv.tracking.experiment_name`` (params, per-epoch
+curves, final and test metrics, plots, ``best.pt``). Outputs:
+
+* ``runs/yolo/<run name>/``   the ultralytics folder (replaced only when training worked)
+* ``models/yolo/best.pt``     the new weights, copied into place atomically
+* ``models/yolo/summary.json``params, metrics, MLflow run id and artifact URIs
+
+ultralytics, torch and mlflow are imported only once the inputs are valid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+from pathlib import Path
+
+from src.cli import run_main
+from src.config import (
+    CV_MODELS_DIR,
+    CV_RUNS_DIR,
+    CvTrainParams,
+    get_config,
+    resolve_path,
+    with_overrides,
+)
+from src.errors import ConfigError
+from src.io_utils import atomic_path, atomic_write_json
+
+#: Flags named after the schema's fields; values stay strings so the schema converts them.
+TRAIN_FLAGS: tuple[str, ...] = tuple(CvTrainParams.model_fields)
+_RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser (one flag per ``cv.train`` field, plus paths)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m src.train_cv", description=__doc__.split("\n")[0]
+    )
+    for name in TRAIN_FLAGS:
+        info = CvTrainParams.model_fields[name]
+        parser.add_argument(
+            f"--{name}",
+            metavar=name.upper(),
+            default=None,
+            help=f"{info.description or name} (params.yaml cv.train.{name})",
+        )
+    parser.add_argument("--params", default=None, help="params file (default: params.yaml)")
+    parser.add_argument("--data", default=None, help="YOLO data.yaml (default: cv.dataset.output)")
+    parser.add_argument("--run-name", default=None, help="MLflow run and runs/yolo folder name")
+    parser.add_argument(
+        "--runs-dir", default=str(CV_RUNS_DIR), help="parent of the run folder (runs/yolo)"
+    )
+    parser.add_argument(
+        "--weights-out",
+        default=str(CV_MODELS_DIR / "best.pt"),
+        help="where best.pt is copied (atomically)",
+    )
+    parser.add_argument(
+        "--no-test-eval",
+        action="store_true",
+        help="skip the evaluation of best.pt on the held-out test split",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train once with the validated params; return the exit code."""
+    args = build_parser().parse_args(argv)
+    config = get_config(args.params)
+    overrides = {
+        name: getattr(args, name) for name in TRAIN_FLAGS if getattr(args, name) is not None
+    }
+    params = with_overrides(config.cv.train, "command line", **overrides)
+    data_yaml = (
+        Path(args.data) if args.data else resolve_path(config.cv.dataset.output) / "data.yaml"
+    )
+
+    from src.cv.yolo_training import run_name_for, train_yolo
+
+    run_name = args.run_name or run_name_for(params)
+    if not _RUN_NAME.match(run_name):
+        raise ConfigError(f"--run-name {run_name!r}: use letters, digits, '.', '_' or '-'")
+    weights_out = resolve_path(args.weights_out)
+    print(
+        f"training {run_name} on {data_yaml} ({params.epochs} epochs, {params.imgsz} px, "
+        f"{params.device})",
+        flush=True,
+    )
+    result = train_yolo(
+        params,
+        data_yaml,
+        run_dir=resolve_path(args.runs_dir) / run_name,
+        tracking=config.cv.tracking,
+        run_name=run_name,
+    )
+    test_metrics: dict[str, float] = {}
+    if not args.no_test_eval:
+        from src.cv.yolo_evaluation import evaluate_yolo_weights
+
+        test_metrics = evaluate_yolo_weights(
+            result.weights,
+            data_yaml,
+            params=params,
+            out_dir=result.run_dir,
+            tracking=config.cv.tracking,
+            mlflow_run_id=result.mlflow_run_id,
+        )
+    with atomic_path(weights_out) as tmp:
+        shutil.copyfile(result.weights, tmp)
+    from src.cv.yolo_evaluation import summarize_training
+
+    summary = summarize_training(
+        result.to_dict(), test_metrics, selection_metric=config.cv.tracking.selection_metric
+    )
+    atomic_write_json(weights_out.parent / "summary.json", summary)
+
+    m = result.metrics
+    print(
+        f"done in {result.train_seconds:.1f} s: precision {m['precision']:.3f}  "
+        f"recall {m['recall']:.3f}  mAP50 {m['map50']:.3f}  mAP50-95 {m['map50_95']:.3f}"
+    )
+    if test_metrics:
+        print(
+            f"test split: mAP50 {test_metrics['test_map50']:.3f}  "
+            f"mAP50-95 {test_metrics['test_map50_95']:.3f}"
+        )
+    print(f"weights: {weights_out}   run folder: {result.run_dir}")
+    print(f"MLflow run {result.mlflow_run_id} in experiment '{config.cv.tracking.experiment_name}'")
+    return 0
+
+
+if __name__ == "__main__":
+    run_main(main)

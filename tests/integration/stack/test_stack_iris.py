@@ -1,0 +1,88 @@
+"""Iris training, unchanged, on the server stack: the run through MLflow's REST API, the
+artifacts in the S3 bucket, and the MLflow UI in a headless browser."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.integration.stack.conftest import IrisRun, Stack
+
+
+def test_iris_run_is_on_the_server(stack: Stack, iris_run: IrisRun) -> None:
+    tracked = iris_run.mlflow
+    assert tracked["tracking_uri"] == stack.settings.mlflow_url
+    run = stack.mlflow_api("runs/get", run_id=tracked["run_id"])["run"]
+    assert run["info"]["status"] == "FINISHED"
+    assert run["info"]["run_name"] == "stack-iris"
+    metrics = {metric["key"]: metric["value"] for metric in run["data"]["metrics"]}
+    assert metrics["accuracy"] > 0.8
+    experiment = stack.mlflow_api("experiments/get-by-name", experiment_name="iris-classifier")
+    assert experiment["experiment"]["experiment_id"] == tracked["experiment_id"]
+    # Registered through the server's registry, with the champion alias.
+    model = stack.mlflow_api("registered-models/get", name="iris-classifier")["registered_model"]
+    aliases = {alias["alias"]: alias["version"] for alias in model.get("aliases", [])}
+    assert aliases.get("champion") == tracked["registered_version"]
+    # The local outputs are written as with the embedded store.
+    assert (iris_run.models_dir / "iris_model.pkl").stat().st_size > 0
+
+
+def test_iris_artifacts_are_in_the_s3_bucket(stack: Stack, iris_run: IrisRun) -> None:
+    tracked = iris_run.mlflow
+    run_prefix = f"{tracked['experiment_id']}/{tracked['run_id']}/artifacts/"
+    keys = stack.bucket_keys("mlflow", run_prefix)
+    assert {run_prefix + name for name in (
+        "evaluation/confusion_matrix.png", "evaluation/classification_report.txt",
+        "metadata.json")} <= set(keys)
+    listed = stack.mlflow_api("artifacts/list", run_id=tracked["run_id"], path="evaluation")
+    assert {entry["path"] for entry in listed["files"]} >= {"evaluation/confusion_matrix.png"}
+    # The logged model (MLflow 3: a LoggedModel under the experiment) is in S3 too.
+    model_id = tracked["model_uri"].removeprefix("models:/")
+    model_keys = stack.bucket_keys("mlflow", f"{tracked['experiment_id']}/models/{model_id}/")
+    assert any(key.endswith("/artifacts/MLmodel") for key in model_keys), model_keys
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    return None
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no chromium: `make test-tools` installs "
+                    "Debian's chromium with apt-get (needs root)")
+def test_mlflow_ui_shows_the_iris_runs(stack: Stack, iris_run: IrisRun, tmp_path: Path) -> None:
+    from PIL import Image
+
+    browser = _chromium()
+    assert browser is not None
+    url = f"{stack.settings.mlflow_url}/#/experiments/{iris_run.mlflow['experiment_id']}"
+    flags = [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", "--window-size=1600,1000",
+        # The UI is a single-page app: give its scripts time to fetch and draw the runs.
+        "--virtual-time-budget=30000",
+    ]
+
+    def chromium(*extra: str, profile: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [browser, *flags, f"--user-data-dir={tmp_path / profile}", *extra, url],
+            capture_output=True, text=True, timeout=240,
+        )
+
+    dom = chromium("--dump-dom", profile="dom")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "stack-iris" in dom.stdout, "the runs table does not list the Iris run"
+    assert "iris-classifier" in dom.stdout
+    screenshot = tmp_path / "mlflow_iris_runs.png"
+    shot = chromium(f"--screenshot={screenshot}", profile="shot")
+    assert shot.returncode == 0 and screenshot.is_file(), shot.stderr[-2000:]
+    with Image.open(screenshot) as image:
+        assert image.size == (1600, 1000)
+        # A drawn page, not a blank or error screen of one or two colours.
+        assert len(image.convert("RGB").getcolors(maxcolors=1 << 20) or []) > 50
+    print(f"MLflow UI screenshot: {screenshot}")

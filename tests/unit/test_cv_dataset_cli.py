@@ -1,0 +1,115 @@
+"""The dataset tools' command lines: flags validated by the schema, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import yaml
+
+from src.cv.tiny_person import load_manifest
+from src.errors import ConfigError, DataError
+
+ROOT = Path(__file__).resolve().parents[2]
+SYNTH_TOOL = ROOT / "tools" / "make_synthetic_coco128.py"
+TINY_TOOL = ROOT / "tools" / "make_tiny_person_from_coco128.py"
+SMALL_FLAGS = ["--train", "6", "--val", "3", "--test", "2"]
+
+
+def _load(path: Path) -> ModuleType:
+    """Import a tool by path, as its `python tools/X.py` form does not need a package."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def synth() -> ModuleType:
+    return _load(SYNTH_TOOL)
+
+
+@pytest.fixture(scope="module")
+def tiny() -> ModuleType:
+    return _load(TINY_TOOL)
+
+
+@pytest.fixture
+def coco(synth: ModuleType, tmp_path: Path) -> Path:
+    out = tmp_path / "coco128"
+    assert synth.main(["--out", str(out), "--images", "16", "--imgsz", "64"]) == 0
+    return out
+
+
+def test_tools_build_the_dataset(
+    tiny: ModuleType, coco: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "tiny"
+    argv = ["--source", str(coco), "--out", str(out), *SMALL_FLAGS, "--letterbox", "64"]
+    assert tiny.main(argv) == 0
+    manifest = load_manifest(out)
+    assert manifest["params"]["letterbox"] == 64
+    assert [manifest["splits"][s]["images"] for s in ("train", "val", "test")] == [6, 3, 2]
+    summary = capsys.readouterr().out
+    assert "train 6 / val 3 / test 2 images" in summary and "fingerprint" in summary
+
+
+def test_params_file_is_read_and_flags_override_it(
+    tiny: ModuleType, coco: Path, tmp_path: Path
+) -> None:
+    params = tmp_path / "params.yaml"
+    params.write_text(
+        yaml.safe_dump({"cv": {"dataset": {"train": 5, "val": 2, "test": 1, "seed": 4}}})
+    )
+    out = tmp_path / "tiny"
+    argv = ["--params", str(params), "--source", str(coco), "--out", str(out), "--seed", "9"]
+    assert tiny.main(argv) == 0
+    manifest = load_manifest(out)
+    assert manifest["params"]["seed"] == 9
+    assert manifest["splits"]["train"]["images"] == 5
+
+
+def test_flags_are_validated_by_the_schema(
+    tiny: ModuleType, synth: ModuleType, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError, match=r"cv\.dataset\.letterbox = 16"):
+        tiny.main(["--letterbox", "16", "--out", str(tmp_path / "x")])
+    with pytest.raises(ConfigError, match=r"cv\.synthetic\.imgsz = 10"):
+        synth.main(["--imgsz", "10", "--out", str(tmp_path / "x")])
+    assert not (tmp_path / "x").exists()
+
+
+def test_skip_invalid_flag(tiny: ModuleType, coco: Path, tmp_path: Path) -> None:
+    label = sorted((coco / "labels" / "train2017").glob("*.txt"))[0]
+    label.write_text(label.read_text() + "0 0.5\n")
+    argv = ["--source", str(coco), "--out", str(tmp_path / "tiny"), *SMALL_FLAGS]
+    with pytest.raises(DataError, match=f"{label}:"):
+        tiny.main(argv)
+    assert tiny.main([*argv, "--skip-invalid"]) == 0
+    assert load_manifest(tmp_path / "tiny")["skipped_invalid"]["lines"] == 1
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_script_runs_from_any_directory(tmp_path: Path) -> None:
+    result = _run(str(SYNTH_TOOL), "--out", "c128", "--images", "8", "--imgsz", "64", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "c128" / "images" / "train2017" / "000000000007.jpg").is_file()
+
+
+def test_script_error_is_one_line_and_non_zero(coco: Path, tmp_path: Path) -> None:
+    label = sorted((coco / "labels" / "train2017").glob("*.txt"))[0]
+    label.write_text("0 0.5 0.5 0.1 1.7\n")
+    result = _run(str(TINY_TOOL), "--source", str(coco), "--out", str(tmp_path / "t"), cwd=tmp_path)
+    assert result.returncode == DataError.exit_code
+    assert result.stderr == f"error: {label}:1: h 1.7 outside [0, 1]\n"
+    assert not (tmp_path / "t").exists()

@@ -1,0 +1,844 @@
+"""Measure what the tooling costs on this machine (issue 5): ``python tools/bench.py``.
+
+    python tools/bench.py                       # B1-B6, 5 runs each after a warm-up
+    python tools/bench.py --only B1,B6 --repeats 3
+    python tools/bench.py --only B7             # cold and warm `make install` (minutes)
+    python tools/bench.py --all                 # B1-B7
+
+Every figure is the median of ``--repeats`` runs after ``--warmup`` discarded ones, and
+the two sides of a ratio are alternated within the same invocation (A B, B A, A B ...)
+so a change of machine load hits both sides alike. Everything runs in throw-away copies
+of the working tree under a temporary folder, with their own MLflow store and ZenML
+state: the real workspace (mlflow.db, models/, dvc.lock, .zenml-state/) is never touched.
+
+Results go to ``reports/bench.md`` (a table, the machine and versions) and
+``reports/bench.json`` (every sample). Ids not run this time keep their previous
+result there, each with the date and machine load it was measured under.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import pstats
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+# Runnable as `python tools/bench.py` from any directory.
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.repo_copy import copy_repo, tool_env  # noqa: E402
+
+PY = str(ROOT / ".venv" / "bin" / "python")
+DVC = str(ROOT / ".venv" / "bin" / "dvc")
+REPORTS_DIR = ROOT / "reports"
+IRIS_STAGES = ("prepare", "train", "evaluate", "export")
+IRIS_COMMANDS: tuple[tuple[str, ...], ...] = (
+    ("-m", "src.data.prepare"),
+    ("-m", "src.training.train"),
+    ("-m", "src.evaluation.evaluate"),
+    ("-m", "src.deploy.export"),
+)
+#: Versions printed in the report: what the measured code paths run on.
+VERSIONS = (
+    "mlflow",
+    "dvc",
+    "zenml",
+    "scikit-learn",
+    "skops",
+    "pandas",
+    "numpy",
+    "matplotlib",
+    "ultralytics",
+    "torch",
+    "pip",
+)
+#: Tiny YOLO settings for B4/B5: enough to run every step, not to learn anything.
+TINY_CV: dict[str, Any] = {
+    "train": {"epochs": 1, "imgsz": 64, "batch": 8, "workers": 0, "device": "cpu"},
+    "dataset": {"train": 8, "val": 4, "test": 4},
+    "synthetic": {"images": 32, "imgsz": 96},
+}
+TINY_GRID: dict[str, Any] = {"epochs": [1], "imgsz": [64], "lr0": [0.01, 0.02]}
+
+
+class BenchError(RuntimeError):
+    """A measured command failed, or a benchmark cannot run here."""
+
+
+# --------------------------------------------------------------------------- results
+@dataclass
+class Result:
+    """One benchmark id: its samples, the derived value and the verdict against the target."""
+
+    id: str
+    what: str
+    target: str
+    status: str = "not run"  # pass | fail | report | not available | error
+    a_label: str = ""
+    b_label: str = ""
+    a: list[float] = field(default_factory=list)
+    b: list[float] = field(default_factory=list)
+    value: float | None = None
+    unit: str = "ratio"
+    notes: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    profile: str = ""
+    measured_at: str = ""
+    load_before: list[float] = field(default_factory=list)
+    load_after: list[float] = field(default_factory=list)
+
+    @property
+    def a_median(self) -> float | None:
+        """Return the median of side A (None without samples)."""
+        return median(self.a)
+
+    @property
+    def b_median(self) -> float | None:
+        """Return the median of side B (None without samples)."""
+        return median(self.b)
+
+
+def median(samples: Sequence[float]) -> float | None:
+    """Return the median of ``samples``, or None when there are none."""
+    return float(statistics.median(samples)) if samples else None
+
+
+def ratio(a: Sequence[float], b: Sequence[float]) -> float | None:
+    """Return median(a) / median(b), or None when either side is empty or b is zero."""
+    ma, mb = median(a), median(b)
+    if ma is None or mb is None or mb == 0:
+        return None
+    return ma / mb
+
+
+def judge(value: float | None, target: str) -> str:
+    """Return ``pass``/``fail`` for ``value`` against ``≤ x`` / ``= x``; ``report`` otherwise."""
+    match = re.fullmatch(r"\s*(≤|<=|=|==)\s*([0-9.]+)\s*", target)
+    if match is None:
+        return "report"
+    if value is None:
+        return "error"
+    op, limit = match.group(1), float(match.group(2))
+    ok = value <= limit if op in ("≤", "<=") else value == limit
+    return "pass" if ok else "fail"
+
+
+def alternate(
+    run_a: Callable[[], float],
+    run_b: Callable[[], float],
+    repeats: int,
+    warmup: int,
+) -> tuple[list[float], list[float]]:
+    """Return (a samples, b samples): ``warmup`` discarded pairs, then ``repeats`` alternated."""
+    for _ in range(warmup):
+        run_a()
+        run_b()
+    a: list[float] = []
+    b: list[float] = []
+    for i in range(repeats):
+        # Alternate which side goes first so drifting load and warm caches favour neither.
+        if i % 2 == 0:
+            a.append(run_a())
+            b.append(run_b())
+        else:
+            b.append(run_b())
+            a.append(run_a())
+    return a, b
+
+
+# --------------------------------------------------------------------------- running
+def run(
+    cmd: Sequence[str],
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float = 1800,
+) -> tuple[float, str]:
+    """Return (wall seconds, stdout + stderr) of ``cmd``; raise BenchError if it fails."""
+    started = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            list(cmd), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"{' '.join(cmd)}: timed out after {timeout:.0f} s") from None
+    elapsed = time.perf_counter() - started
+    output = proc.stdout + proc.stderr
+    if proc.returncode != 0:
+        tail = "\n".join(output.strip().splitlines()[-15:])
+        raise BenchError(f"{' '.join(cmd)} (in {cwd}) exited {proc.returncode}:\n{tail}")
+    return elapsed, output
+
+
+def timed(cmd: Sequence[str], cwd: Path, env: dict[str, str]) -> float:
+    """Return the wall seconds of ``cmd``."""
+    return run(cmd, cwd, env)[0]
+
+
+@dataclass
+class Context:
+    """Where and how the benchmarks run."""
+
+    tmp: Path
+    repeats: int
+    warmup: int
+    profile: bool
+
+    def workdir(self, name: str) -> Path:
+        """Return a fresh, empty folder ``name`` under the temporary root."""
+        path = self.tmp / name
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True)
+        return path
+
+
+def bench_env(root: Path, **extra: str) -> dict[str, str]:
+    """Return the environment of a copy at ``root``: venv first, its own stores, offline."""
+    env = tool_env(
+        MLFLOW_TRACKING_URI=f"sqlite:///{root / 'mlflow.db'}",
+        ZENML_CONFIG_PATH=str(root / "zenml-state"),
+        YOLO_CONFIG_DIR=str(root / "ultralytics"),
+        MLFLOW_DISABLE_TELEMETRY="true",
+        ZENML_ANALYTICS_OPT_IN="false",
+        YOLO_OFFLINE="1",
+    )
+    # A developer's shell must not point the copy at a shared server or bucket.
+    for key in list(env):
+        if key.startswith(("ZENML_STORE", "MLOPS_DOTENV", "AWS_ENDPOINT", "MLFLOW_S3")):
+            env.pop(key)
+    env.update(extra)
+    return env
+
+
+def fresh_copy(parent: Path) -> Path:
+    """Return a fresh copy of the working tree (as a clone would see it) under ``parent``."""
+    parent.mkdir(parents=True, exist_ok=True)
+    target = Path(tempfile.mkdtemp(prefix="repo-", dir=parent))
+    return copy_repo(target)
+
+
+# --------------------------------------------------------------------------- profiles
+def profile_python(args: Sequence[str], cwd: Path, env: dict[str, str], top: int = 25) -> str:
+    """Return where ``python <args>`` spends its time: cProfile's top entries and top imports."""
+    with tempfile.TemporaryDirectory() as scratch:
+        prof = Path(scratch) / "run.prof"
+        elapsed, _ = run([PY, "-m", "cProfile", "-o", str(prof), *args], cwd, env)
+        _, imports = run([PY, "-X", "importtime", *args], cwd, env)
+        stats = pstats.Stats(str(prof))
+    rows = []
+    total = max(
+        (v[3] for k, v in stats.stats.items() if k[2] == "<module>"),  # type: ignore[attr-defined]
+        default=elapsed,
+    )
+    for (filename, line, name), values in stats.stats.items():  # type: ignore[attr-defined]
+        cumulative = values[3]
+        if "importlib" in filename or filename.startswith("<") or name.startswith("<"):
+            continue
+        short = re.sub(r".*site-packages/", "", filename).replace(str(ROOT) + "/", "")
+        rows.append((cumulative, f"{short}:{line}({name})"))
+    rows.sort(reverse=True)
+    lines = [f"cProfile of `python {' '.join(args)}` ({elapsed:.2f} s under the profiler):", ""]
+    lines += ["| cumulative s | share | function |", "|---:|---:|---|"]
+    for cumulative, where in rows[:top]:
+        lines.append(f"| {cumulative:.2f} | {cumulative / total:.0%} | `{where}` |")
+    lines += ["", "Top-level imports (`python -X importtime`, cumulative):", ""]
+    lines += ["| import s | module |", "|---:|---|"]
+    for seconds, module in top_imports(imports, 12):
+        lines.append(f"| {seconds:.2f} | `{module}` |")
+    return "\n".join(lines)
+
+
+def top_imports(importtime_output: str, top: int) -> list[tuple[float, str]]:
+    """Return the ``top`` slowest top-level imports (seconds, module) of -X importtime output."""
+    found = []
+    for line in importtime_output.splitlines():
+        match = re.match(r"import time:\s+\d+ \|\s+(\d+) \| (\S.*)$", line)
+        if match and not match.group(2).startswith(" "):
+            found.append((int(match.group(1)) / 1e6, match.group(2).strip()))
+    return sorted(found, reverse=True)[:top]
+
+
+def imported_modules(args: Sequence[str], cwd: Path, env: dict[str, str]) -> set[str]:
+    """Return the top-level packages ``python <args>`` imports (from -X importtime)."""
+    _, output = run([PY, "-X", "importtime", *args], cwd, env)
+    names = re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)", output, flags=re.M)
+    return {name.split(".")[0] for name in names}
+
+
+# --------------------------------------------------------------------------- benchmarks
+def bench_b1(ctx: Context, result: Result) -> None:
+    """B1: ``python -m src.training.train`` with MLflow on / off (fresh processes both)."""
+    work = ctx.workdir("b1")
+    repo = fresh_copy(work)
+    env = bench_env(work)
+    run([PY, "-m", "src.data.prepare"], repo, env)
+    on = [PY, "-m", "src.training.train"]
+    off = [PY, "-m", "src.training.train", "--no-mlflow"]
+    # The very first run creates the SQLite store (schema migrations, once per store).
+    result.details["first_run_fresh_store_s"] = round(timed(on, repo, env), 2)
+    result.a, result.b = alternate(
+        lambda: timed(on, repo, env), lambda: timed(off, repo, env), ctx.repeats, ctx.warmup
+    )
+    result.value = ratio(result.a, result.b)
+    if ctx.profile or judge(result.value, result.target) == "fail":
+        result.profile = profile_python(on[1:], repo, env)
+
+
+def bench_b2(ctx: Context, result: Result) -> None:
+    """B2: a no-op ``dvc repro`` (everything up to date) / ``dvc version``."""
+    work = ctx.workdir("b2")
+    repo = fresh_copy(work)
+    env = bench_env(work)
+    seconds, _ = run([DVC, "repro"], repo, env)
+    result.details["setup_full_repro_s"] = round(seconds, 2)
+    _, status = run([DVC, "status"], repo, env)
+    if "up to date" not in status.lower():
+        raise BenchError(f"dvc status after repro is not clean:\n{status}")
+    result.a, result.b = alternate(
+        lambda: timed([DVC, "repro"], repo, env),
+        lambda: timed([DVC, "version"], repo, env),
+        ctx.repeats,
+        ctx.warmup,
+    )
+    result.value = ratio(result.a, result.b)
+    if ctx.profile or judge(result.value, result.target) == "fail":
+        result.profile = profile_python(["-m", "dvc", "repro"], repo, env)
+
+
+def bench_b3(ctx: Context, result: Result) -> None:
+    """B3: cold ``dvc repro`` of the Iris stages / the same commands run directly."""
+    work = ctx.workdir("b3")
+    # One warm MLflow store shared by both sides: its one-off migrations are not DVC's cost.
+    env = bench_env(work)
+    copies = work / "copies"
+
+    def with_dvc() -> float:
+        repo = fresh_copy(copies)
+        try:
+            return timed([DVC, "repro", *IRIS_STAGES], repo, env)
+        finally:
+            shutil.rmtree(repo, ignore_errors=True)
+
+    def direct() -> float:
+        repo = fresh_copy(copies)
+        try:
+            return sum(timed([PY, *args], repo, env) for args in IRIS_COMMANDS)
+        finally:
+            shutil.rmtree(repo, ignore_errors=True)
+
+    result.a, result.b = alternate(with_dvc, direct, ctx.repeats, max(ctx.warmup, 1))
+    result.value = ratio(result.a, result.b)
+
+
+def write_tiny_params(repo: Path, grid: bool) -> Path:
+    """Return a params file in ``repo``: params.yaml with the tiny YOLO settings merged in."""
+    import yaml
+
+    params = yaml.safe_load((repo / "params.yaml").read_text()) or {}
+    cv = params.setdefault("cv", {})
+    for section, values in TINY_CV.items():
+        cv.setdefault(section, {}).update(values)
+    if grid:
+        cv["grid"] = dict(TINY_GRID)
+    path = repo / ("bench_grid_params.yaml" if grid else "bench_params.yaml")
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+    return path
+
+
+def yolo_ready(ctx: Context, name: str) -> tuple[Path, Path, dict[str, str]]:
+    """Return (repo copy, work folder, env) ready for YOLO runs: ZenML modules and font present."""
+    missing = [
+        module
+        for module in (
+            "src/train_cv.py",
+            "src/zenml_pipelines/run_yolo_pipeline_baseline.py",
+            "src/zenml_pipelines/run_yolo_pipeline_grid.py",
+        )
+        if not (ROOT / module).is_file()
+    ]
+    if missing:
+        raise BenchError(f"not available: {', '.join(missing)} not in the working tree yet")
+    work = ctx.workdir(name)
+    repo = fresh_copy(work)
+    env = bench_env(work)
+    # ultralytics fetches Arial.ttf whatever YOLO_OFFLINE says; give it matplotlib's font.
+    font_dir = work / "ultralytics" / "Ultralytics"
+    font_dir.mkdir(parents=True, exist_ok=True)
+    import matplotlib
+
+    font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    shutil.copyfile(font, font_dir / "Arial.ttf")
+    return repo, work, env
+
+
+def bench_b4(ctx: Context, result: Result) -> None:
+    """B4: a ZenML baseline run / ``python -m src.train_cv`` with the same tiny params."""
+    repo, work, env = yolo_ready(ctx, "b4")
+    params = write_tiny_params(repo, grid=False)
+    runs = work / "runs"
+    zenml = [
+        PY,
+        "-m",
+        "src.zenml_pipelines.run_yolo_pipeline_baseline",
+        "--params",
+        str(params),
+        "--runs-dir",
+        str(runs),
+    ]
+    plain = [
+        PY,
+        "-m",
+        "src.train_cv",
+        "--params",
+        str(params),
+        "--runs-dir",
+        str(runs),
+        "--weights-out",
+        str(work / "weights" / "best.pt"),
+    ]
+    # The first pipeline run registers the stack and builds the dataset (one-off set-up).
+    seconds, _ = run(zenml, repo, env)
+    result.details["first_pipeline_run_s"] = round(seconds, 2)
+    result.a, result.b = alternate(
+        lambda: timed(zenml, repo, env), lambda: timed(plain, repo, env), ctx.repeats, ctx.warmup
+    )
+    result.value = ratio(result.a, result.b)
+    if ctx.profile or judge(result.value, result.target) == "fail":
+        result.profile = profile_python(zenml[1:], repo, env)
+
+
+def bench_b5(ctx: Context, result: Result) -> None:
+    """B5: data steps recomputed by a second grid run over unchanged data (ZenML run records)."""
+    repo, work, env = yolo_ready(ctx, "b5")
+    params = write_tiny_params(repo, grid=True)
+    base = [
+        PY,
+        "-m",
+        "src.zenml_pipelines.run_yolo_pipeline_grid",
+        "--params",
+        str(params),
+        "--runs-dir",
+        str(work / "runs"),
+        "--no-register",
+        "--no-report",
+    ]
+    first, second = work / "first.json", work / "second.json"
+    seconds, _ = run([*base, "--summary-out", str(first)], repo, env)
+    result.a = [seconds]
+    seconds, _ = run([*base, "--summary-out", str(second)], repo, env)
+    result.b = [seconds]
+    names = [r["zenml_run_name"] for r in json.loads(second.read_text())["runs"]]
+    query = (
+        "import json, sys\n"
+        "from zenml.client import Client\n"
+        "out = {}\n"
+        "for name in sys.argv[1:]:\n"
+        "    run = Client().get_pipeline_run(name)\n"
+        "    out[name] = {step: s.status.value for step, s in run.steps.items()}\n"
+        "print(json.dumps(out))\n"
+    )
+    _, output = run([PY, "-c", query, *names], repo, env)
+    statuses: dict[str, dict[str, str]] = json.loads(output.strip().splitlines()[-1])
+    data_steps = {"prepare_tiny_person_dataset"}
+    recomputed = sum(
+        1
+        for steps in statuses.values()
+        for step, status in steps.items()
+        if step in data_steps and status != "cached"
+    )
+    result.value = float(recomputed)
+    result.unit = "count"
+    result.details["second_run_step_status"] = statuses
+    result.notes.append(
+        f"{len(names)} configurations; first grid {result.a[0]:.1f} s, "
+        f"second {result.b[0]:.1f} s (single runs, not medians)"
+    )
+
+
+def dir_size(path: Path) -> int:
+    """Return the bytes of the files under ``path`` (links not followed)."""
+    total = 0
+    for dirpath, _, filenames in os.walk(path):
+        for name in filenames:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+    return total
+
+
+def bench_b7(ctx: Context, result: Result) -> None:
+    """B7: ``make install`` into an empty venv, cold then warm pip cache: wall time and size."""
+    work = ctx.workdir("b7")
+    repo = fresh_copy(work)
+    cache = work / "pip-cache"
+    cache.mkdir()
+    python = shutil.which("python3.11") or sys.executable
+    # Not tool_env(): the project's venv must not be on PATH, an empty one is measured.
+    env = {**os.environ, "PIP_CACHE_DIR": str(cache), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+
+    def install(label: str) -> float:
+        venv = work / f"venv-{label}"
+        shutil.rmtree(venv, ignore_errors=True)
+        started = time.perf_counter()
+        # The same three commands as `make install` (Makefile's $(INSTALLED) rule).
+        run([python, "-m", "venv", str(venv)], repo, env)
+        pip = str(venv / "bin" / "pip")
+        run(
+            [pip, "install", "--quiet", "--require-hashes", "--no-deps", "-r", "requirements.lock"],
+            repo,
+            env,
+            timeout=3600,
+        )
+        run([pip, "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", "."], repo, env)
+        elapsed = time.perf_counter() - started
+        result.details[f"{label}_venv_bytes"] = dir_size(venv)
+        result.details[f"{label}_pip_cache_bytes"] = dir_size(cache)
+        shutil.rmtree(venv, ignore_errors=True)
+        return elapsed
+
+    result.a = [install("cold")]
+    result.b = [install("warm")]
+    result.unit = "report"
+    gib = 1024**3
+    result.notes.append(
+        f"venv {result.details['cold_venv_bytes'] / gib:.2f} GiB; pip cache after the cold "
+        f"install {result.details['cold_pip_cache_bytes'] / gib:.2f} GiB; one run each"
+    )
+    result.notes.append(
+        "pip here reads a local wheel folder and file:// indexes (pip config), so 'cold' "
+        "means an empty pip cache, not a download"
+    )
+
+
+def bench_b6(ctx: Context, result: Result) -> None:
+    """B6: ``python -m src.training.train --help`` / ``python -c "import sklearn"``."""
+    env = bench_env(ctx.workdir("b6"))
+    helped = [PY, "-m", "src.training.train", "--help"]
+    sklearn = [PY, "-c", "import sklearn"]
+    heavy = sorted(imported_modules(helped[1:], ROOT, env) & {"pandas", "sklearn", "mlflow"})
+    result.details["heavy_imports_in_help"] = heavy
+    if heavy:
+        result.notes.append(f"--help imports {', '.join(heavy)}")
+    result.a, result.b = alternate(
+        lambda: timed(helped, ROOT, env), lambda: timed(sklearn, ROOT, env), ctx.repeats, ctx.warmup
+    )
+    result.value = ratio(result.a, result.b)
+    if ctx.profile or judge(result.value, result.target) == "fail":
+        result.profile = profile_python(helped[1:], ROOT, env)
+
+
+@dataclass(frozen=True)
+class Bench:
+    """A benchmark id: what it measures, its target and the function that measures it."""
+
+    id: str
+    what: str
+    a_label: str
+    b_label: str
+    target: str
+    measure: Callable[[Context, Result], None]
+    default: bool = True
+
+
+BENCHES: dict[str, Bench] = {
+    b.id: b
+    for b in (
+        Bench(
+            "B1",
+            "`python -m src.training.train`, MLflow on / off",
+            "MLflow on",
+            "--no-mlflow",
+            "≤ 2.0",
+            bench_b1,
+        ),
+        Bench(
+            "B2", "no-op `dvc repro` / `dvc version`", "dvc repro", "dvc version", "≤ 1.5", bench_b2
+        ),
+        Bench(
+            "B3",
+            "cold `dvc repro` of the Iris stages / the stage commands run directly",
+            "dvc repro",
+            "direct",
+            "≤ 1.2",
+            bench_b3,
+        ),
+        Bench(
+            "B4",
+            "ZenML baseline run / `python -m src.train_cv`, same tiny params",
+            "ZenML",
+            "train_cv",
+            "≤ 1.3",
+            bench_b4,
+        ),
+        Bench(
+            "B5",
+            "second grid run, unchanged data: data steps recomputed",
+            "1st grid",
+            "2nd grid",
+            "= 0",
+            bench_b5,
+        ),
+        Bench(
+            "B6",
+            '`python -m src.training.train --help` / `python -c "import sklearn"`',
+            "--help",
+            "import sklearn",
+            "≤ 1.5",
+            bench_b6,
+        ),
+        Bench(
+            "B7",
+            "`make install` into an empty venv, cold / warm pip cache",
+            "cold cache",
+            "warm cache",
+            "report",
+            bench_b7,
+            default=False,
+        ),
+    )
+}
+
+
+def measure(bench: Bench, ctx: Context) -> Result:
+    """Return the result of one benchmark; a failure becomes an ``error`` result, not a crash."""
+    result = Result(
+        id=bench.id,
+        what=bench.what,
+        target=bench.target,
+        a_label=bench.a_label,
+        b_label=bench.b_label,
+        measured_at=dt.datetime.now().isoformat(timespec="seconds"),
+        load_before=[round(x, 2) for x in os.getloadavg()],
+    )
+    try:
+        bench.measure(ctx, result)
+        result.status = judge(result.value, bench.target)
+    except BenchError as exc:
+        message = str(exc)
+        result.status = "not available" if message.startswith("not available") else "error"
+        result.notes.append(message)
+    result.load_after = [round(x, 2) for x in os.getloadavg()]
+    return result
+
+
+# --------------------------------------------------------------------------- report
+def machine_info() -> dict[str, Any]:
+    """Return the CPU, cores, memory, load, OS, Python and package versions of this machine."""
+    cpu = platform.processor() or "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = None
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        first = Path("/proc/meminfo").read_text().splitlines()[0]
+        memory = round(int(first.split()[1]) / 1024**2, 1)
+    versions = {}
+    for name in VERSIONS:
+        try:
+            versions[name] = package_version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": memory,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "versions": versions,
+    }
+
+
+def _seconds(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f} s"
+
+
+def _value(result: Result) -> str:
+    if result.value is None:
+        return "–"
+    if result.unit == "count":
+        return f"{result.value:.0f}"
+    return f"{result.value:.2f}"
+
+
+def render_markdown(results: Sequence[Result], machine: dict[str, Any], argv: str) -> str:
+    """Return bench.md: the table, the machine and versions, then notes and profiles per id."""
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Generated by `{argv}` (tools/bench.py); every figure is the median of the runs "
+        "listed in bench.json, taken after a warm-up, the two sides alternated.",
+        "",
+        "| id | what | A | B | A median | B median | value | target | result |",
+        "|---|---|---|---|---:|---:|---:|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.id} | {r.what} | {r.a_label} | {r.b_label} | {_seconds(r.a_median)} "
+            f"| {_seconds(r.b_median)} | {_value(r)} | {r.target} | **{r.status}** |"
+        )
+    versions = ", ".join(f"{k} {v}" for k, v in machine["versions"].items())
+    lines += [
+        "",
+        "## Machine",
+        "",
+        f"- CPU: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB memory",
+        f"- Load average (1, 5, 15 min) when the report was written: "
+        f"{', '.join(map(str, machine['load_average']))}",
+        f"- {machine['os']}, Python {machine['python']}",
+        f"- {versions}",
+        "",
+        "## Per id",
+    ]
+    for r in results:
+        runs = f"{len(r.a)} + {len(r.b)} runs" if r.a or r.b else "no runs"
+        lines += [
+            "",
+            f"### {r.id}: {r.what}",
+            "",
+            f"- {r.status}; value {_value(r)} (target {r.target}); {runs}; measured "
+            f"{r.measured_at or '–'}, load {r.load_before} → {r.load_after}",
+        ]
+        if r.a:
+            lines.append(f"- {r.a_label}: " + ", ".join(f"{x:.2f}" for x in r.a) + " s")
+        if r.b:
+            lines.append(f"- {r.b_label}: " + ", ".join(f"{x:.2f}" for x in r.b) + " s")
+        for key, value in r.details.items():
+            if key.endswith("_bytes"):
+                value = f"{value / 1024**3:.2f} GiB"
+            lines.append(f"- {key}: {value}")
+        lines += [f"- {note}" for note in r.notes]
+        if r.profile:
+            lines += ["", r.profile]
+    return "\n".join(lines) + "\n"
+
+
+def load_previous(path: Path) -> dict[str, Result]:
+    """Return the results stored in a previous bench.json, by id (empty if none or unreadable)."""
+    try:
+        data = json.loads(path.read_text())
+        fields = set(Result.__dataclass_fields__)
+        return {
+            r["id"]: Result(**{k: v for k, v in r.items() if k in fields})
+            for r in data.get("results", [])
+        }
+    except (OSError, ValueError, TypeError, KeyError):
+        return {}
+
+
+def write_reports(
+    results: Sequence[Result], out_dir: Path, argv: str, merge: bool = True
+) -> tuple[Path, Path]:
+    """Write bench.md and bench.json (merged with earlier results by id); return their paths."""
+    from src.io_utils import atomic_write_json, atomic_write_text
+
+    json_path, md_path = out_dir / "bench.json", out_dir / "bench.md"
+    merged = load_previous(json_path) if merge else {}
+    merged.update({r.id: r for r in results})
+    ordered = [merged[key] for key in sorted(merged, key=lambda k: int(k[1:]))]
+    machine = machine_info()
+    rows: list[dict[str, Any]] = []
+    for r in ordered:
+        row = asdict(r)
+        row["medians"] = {"a": r.a_median, "b": r.b_median}
+        rows.append(row)
+    payload = {
+        "generated_at": dt.datetime.now().isoformat(timespec="seconds"),
+        "command": argv,
+        "machine": machine,
+        "results": rows,
+    }
+    atomic_write_json(json_path, payload)
+    atomic_write_text(md_path, render_markdown(ordered, machine, argv))
+    return md_path, json_path
+
+
+# --------------------------------------------------------------------------- CLI
+def select(only: str | None, everything: bool) -> list[Bench]:
+    """Return the benchmarks to run: ``--only`` ids, ``--all``, or the default set (not B7)."""
+    if only:
+        ids = [part.strip().upper() for part in only.split(",") if part.strip()]
+        unknown = [i for i in ids if i not in BENCHES]
+        if unknown:
+            raise SystemExit(
+                f"error: unknown id(s) {', '.join(unknown)}; known: {', '.join(BENCHES)}"
+            )
+        return [BENCHES[i] for i in ids]
+    return [b for b in BENCHES.values() if everything or b.default]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="python tools/bench.py", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--only", help="comma-separated ids, e.g. B1,B6 (default: B1-B6)")
+    parser.add_argument("--all", action="store_true", help="run B1-B7 (B7 takes minutes)")
+    parser.add_argument("--repeats", type=int, default=5, help="measured runs per side (5)")
+    parser.add_argument("--warmup", type=int, default=1, help="discarded runs per side first (1)")
+    parser.add_argument("--out-dir", type=Path, default=REPORTS_DIR, help="where reports go")
+    parser.add_argument(
+        "--tmp-dir", type=Path, default=None, help="scratch root (default: a temp dir)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the scratch copies")
+    parser.add_argument("--profile", action="store_true", help="add profiles even when passing")
+    parser.add_argument(
+        "--fresh", action="store_true", help="drop earlier results of ids not run now"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the selected benchmarks and write the reports; return 0 (1 if one errored)."""
+    args = build_parser().parse_args(argv)
+    if args.repeats < 1 or args.warmup < 0:
+        raise SystemExit("error: --repeats must be >= 1 and --warmup >= 0")
+    benches = select(args.only, args.all)
+    scratch = Path(tempfile.mkdtemp(prefix="mlops-bench-", dir=args.tmp_dir))
+    ctx = Context(tmp=scratch, repeats=args.repeats, warmup=args.warmup, profile=args.profile)
+    command = "python tools/bench.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    results = []
+    try:
+        for bench in benches:
+            print(f"{bench.id}: {bench.what} ...", flush=True)
+            started = time.perf_counter()
+            result = measure(bench, ctx)
+            results.append(result)
+            print(
+                f"{bench.id}: {result.status} value={_value(result)} target {bench.target} "
+                f"A={_seconds(result.a_median)} B={_seconds(result.b_median)} "
+                f"({time.perf_counter() - started:.0f} s, load {result.load_after})",
+                flush=True,
+            )
+            for note in result.notes:
+                print(f"    {note}", flush=True)
+    finally:
+        if args.keep:
+            print(f"scratch kept at {scratch}")
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+    md_path, json_path = write_reports(results, args.out_dir, command.strip(), not args.fresh)
+    print(f"wrote {md_path} and {json_path}")
+    return 1 if any(r.status == "error" for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
