@@ -158,8 +158,47 @@ def git_commit(root: Path = PROJECT_ROOT) -> str:
 
 
 def standard_tags(**extra: str) -> dict[str, str]:
-    """Tags every run carries: git commit and project, plus ``extra``."""
-    return {"git_commit": git_commit(), "project": "mlops-reference", **extra}
+    """Tags every run carries: git commit and project, plus ``extra``.
+
+    A ``git_commit`` passed in ``extra`` (already computed by the caller) is used as is,
+    which spares two git subprocesses.
+    """
+    tags = {"project": "mlops-reference", **extra}
+    if "git_commit" not in tags:
+        tags["git_commit"] = git_commit()
+    return tags
+
+
+@contextmanager
+def pinned_requirements() -> Iterator[None]:
+    """Skip MLflow's dependency-mismatch check for models whose requirements are pinned here.
+
+    ``log_model``/``save_model`` compare every requirement with the installed version
+    (``warn_dependency_requirement_mismatches``, twice per call); the first comparison
+    maps every module of every installed distribution (seconds in a venv with torch).
+    Requirements built from the installed versions (``name==installed``) cannot
+    mismatch, so the check is skipped for the duration of the block. Only use it for
+    such requirements. If MLflow moves the function the check simply runs again.
+    """
+    import mlflow.pyfunc
+    import mlflow.utils.environment
+
+    def skip(model_requirements: list[str]) -> None:
+        return None
+
+    modules = [
+        m
+        for m in (mlflow.utils.environment, mlflow.pyfunc)
+        if hasattr(m, "warn_dependency_requirement_mismatches")
+    ]
+    saved = [m.warn_dependency_requirement_mismatches for m in modules]
+    for module in modules:
+        module.warn_dependency_requirement_mismatches = skip
+    try:
+        yield
+    finally:
+        for module, original in zip(modules, saved, strict=True):
+            module.warn_dependency_requirement_mismatches = original
 
 
 @contextmanager

@@ -251,7 +251,8 @@ def profile_python(args: Sequence[str], cwd: Path, env: dict[str, str], top: int
         cumulative = values[3]
         if "importlib" in filename or filename.startswith("<") or name.startswith("<"):
             continue
-        short = re.sub(r".*site-packages/", "", filename).replace(str(ROOT) + "/", "")
+        short = re.sub(r".*site-packages/", "", filename)
+        short = short.replace(str(cwd) + "/", "").replace(str(ROOT) + "/", "")
         rows.append((cumulative, f"{short}:{line}({name})"))
     rows.sort(reverse=True)
     lines = [f"cProfile of `python {' '.join(args)}` ({elapsed:.2f} s under the profiler):", ""]

@@ -30,23 +30,27 @@ def export_mlflow_model(
     from mlflow.models import infer_signature
 
     from src.data.prepare import read_iris_csv
-    from src.training.model_io import load_verified_model
+    from src.tracking import pinned_requirements
+    from src.training.model_io import import_skops_io, load_verified_model
     from src.training.train import SKOPS_TRUSTED_TYPES, model_requirements
 
+    import_skops_io()  # save_model writes skops; this import skips loading torch
     model = load_verified_model(metadata_path)
     example = read_iris_csv(example_csv)[list(IRIS_FEATURES)].head(5)
     ensure_writable_dir(out_dir.parent)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         built = staging / "model"
-        mlflow.sklearn.save_model(
-            model,
-            built,
-            signature=infer_signature(example, model.predict(example)),
-            input_example=example,
-            pip_requirements=model_requirements(),
-            skops_trusted_types=SKOPS_TRUSTED_TYPES,
-        )
+        # Requirements pinned to the installed versions: MLflow's mismatch check is moot.
+        with pinned_requirements():
+            mlflow.sklearn.save_model(
+                model,
+                built,
+                signature=infer_signature(example, model.predict(example)),
+                input_example=example,
+                pip_requirements=model_requirements(),
+                skops_trusted_types=SKOPS_TRUSTED_TYPES,
+            )
         previous = staging / "previous"
         if out_dir.exists():
             out_dir.rename(previous)

@@ -189,10 +189,12 @@ def _track(
 
     from src import tracking
     from src.evaluation.evaluate import confusion_figure
+    from src.training.model_io import import_skops_io
 
     settings = params.mlflow
     data_hash = sha256_text(metadata["data"]["train_sha256"] + metadata["data"]["test_sha256"])
     tags = tracking.standard_tags(
+        git_commit=metadata["git_commit"],
         data_sha256=data_hash,
         params_sha256=metadata["params_sha256"],
         algorithm=params.train.algorithm,
@@ -211,14 +213,18 @@ def _track(
         )
         mlflow.log_text(report.report_text, "evaluation/classification_report.txt")
         example = test_features.head(5)
-        model_info = mlflow.sklearn.log_model(
-            model,
-            name="model",
-            signature=infer_signature(example, model.predict(example)),
-            input_example=example,
-            pip_requirements=model_requirements(),
-            skops_trusted_types=SKOPS_TRUSTED_TYPES,
-        )
+        import_skops_io()  # log_model saves with skops; this import skips loading torch
+        # model_requirements() pins the installed versions: MLflow's check would compare
+        # them with themselves.
+        with tracking.pinned_requirements():
+            model_info = mlflow.sklearn.log_model(
+                model,
+                name="model",
+                signature=infer_signature(example, model.predict(example)),
+                input_example=example,
+                pip_requirements=model_requirements(),
+                skops_trusted_types=SKOPS_TRUSTED_TYPES,
+            )
         result: dict[str, Any] = {
             "run_id": run.info.run_id,
             "run_name": run_name,

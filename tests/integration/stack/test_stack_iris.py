@@ -59,7 +59,7 @@ def test_mlflow_ui_shows_the_iris_runs(stack: Stack, iris_run: IrisRun, tmp_path
 
     browser = _chromium()
     assert browser is not None
-    url = f"{stack.settings.mlflow_url}/#/experiments/{iris_run.mlflow['experiment_id']}"
+    url = f"{stack.settings.mlflow_url}/#/experiments/{iris_run.mlflow['experiment_id']}/runs"
     flags = [
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",

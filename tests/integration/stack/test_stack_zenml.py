@@ -1,0 +1,64 @@
+"""The ZenML baseline pipeline, unchanged, on the server stack: S3 artifact store and the
+MLflow experiment tracker over HTTP (tiny dataset, one epoch at 64 px: CPU is scarce)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from src.zenml_stack import SERVER_ARTIFACT_STORE_NAME, SERVER_TRACKER_NAME
+from tests.integration.stack.conftest import PY, Stack
+
+
+def _tiny_params(root: Path) -> Path:
+    params = {
+        "cv": {
+            "dataset": {"source": str(root / "coco128"), "output": str(root / "tiny_person"),
+                        "train": 8, "val": 4, "test": 4, "seed": 0},
+            "synthetic": {"images": 24, "imgsz": 64, "seed": 0},
+            "train": {"epochs": 1, "imgsz": 64, "batch": 4, "workers": 0, "device": "cpu"},
+            "grid": {"epochs": [1], "imgsz": [64], "lr0": [0.01]},
+            "tracking": {"experiment_name": "yolo-stack-test",
+                         "registered_model_name": "yolo-stack-test"},
+        }
+    }
+    path = root / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
+def test_baseline_pipeline_runs_on_s3_and_the_mlflow_server(stack: Stack) -> None:
+    root = stack.root / "cv"
+    root.mkdir()
+    summary_file = root / "outcome.json"
+    result = stack.run(
+        PY, "-m", "src.zenml_pipelines.run_yolo_pipeline_baseline",
+        "--params", str(_tiny_params(root)), "--runs-dir", str(root / "runs"),
+        "--summary-out", str(summary_file), timeout=900,
+    )
+    # Selected by ZENML_STACK_NAME in the .env, not by any code change.
+    assert "s3_mlflow_stack" in result.stdout
+    outcome = json.loads(summary_file.read_text())
+    assert outcome["status"] == "completed"
+
+    # ZenML's artifacts (every step's outputs) are objects in the zenml bucket.
+    keys = stack.bucket_keys("zenml", stack.settings.zenml_artifact_path.removeprefix(
+        "s3://zenml/") + "/")
+    for step in ("prepare_tiny_person_dataset", "summarize_yolo_experiment"):
+        assert any(f"/{step}/" in key for key in keys), (step, keys[:20])
+
+    # The training's MLflow run is on the server, its artifacts in the mlflow bucket.
+    run_id = outcome["summary"]["mlflow_run_id"]
+    run = stack.mlflow_api("runs/get", run_id=run_id)["run"]
+    assert run["info"]["status"] == "FINISHED"
+    experiment = stack.mlflow_api("experiments/get-by-name", experiment_name="yolo-stack-test")
+    assert run["info"]["experiment_id"] == experiment["experiment"]["experiment_id"]
+    assert run["data"].get("metrics"), "the tracker recorded no metrics"
+    assert stack.bucket_keys("mlflow", f"{run['info']['experiment_id']}/{run_id}/")
+
+    # The stack that ran is the registered one: S3 store + MLflow tracker on the server.
+    shown = stack.run(PY, "-m", "src.zenml_stack", "show")
+    assert SERVER_TRACKER_NAME in shown.stdout and SERVER_ARTIFACT_STORE_NAME in shown.stdout
+    assert stack.settings.mlflow_url in shown.stdout

@@ -1,0 +1,69 @@
+"""``python -m src.train_cv`` end to end on a tiny dataset: one MLflow run, curves, artifacts.
+
+Two epochs at 32 px: what that can show is runs, names, steps and files, not accuracy.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cv_helpers import make_tiny_person
+
+from src import train_cv
+
+EPOCH_METRICS = {
+    "train_box_loss", "train_cls_loss", "train_dfl_loss", "val_box_loss", "val_cls_loss",
+    "val_dfl_loss", "val_precision", "val_recall", "val_map50", "val_map50_95",
+}  # fmt: skip
+FINAL_METRICS = {"precision", "recall", "map50", "map50_95", "best_epoch", "train_seconds"}
+TEST_METRICS = {"test_precision", "test_recall", "test_map50", "test_map50_95"}
+ARTIFACTS = {"results.png", "confusion_matrix.png", "results.csv", "args.yaml"}
+
+
+def test_train_cv_is_one_tracked_deterministic_run(tmp_path: Path, mlflow_store: str) -> None:
+    import mlflow
+
+    data_yaml = make_tiny_person(tmp_path)
+    runs, weights = tmp_path / "runs", tmp_path / "models" / "best.pt"
+    argv = [
+        "--data", str(data_yaml), "--epochs", "2", "--imgsz", "32", "--batch", "4",
+        "--runs-dir", str(runs), "--weights-out", str(weights),
+    ]  # fmt: skip
+    assert train_cv.main(argv) == 0
+
+    client = mlflow.MlflowClient(mlflow_store)
+    experiment = client.get_experiment_by_name("yolo-tiny-person")
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.info.status == "FINISHED"
+    assert run.info.run_name == "yolo_e2_img32_lr0.002"
+    assert set(run.data.metrics) >= EPOCH_METRICS | FINAL_METRICS | TEST_METRICS
+    for key in EPOCH_METRICS:
+        assert [m.step for m in client.get_metric_history(run.info.run_id, key)] == [1, 2]
+    assert run.data.params["epochs"] == "2" and run.data.params["optimizer"] == "AdamW"
+    tags = run.data.tags
+    assert len(tags["dataset_fingerprint"]) == 64 and tags["git_commit"]
+    logged = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert logged >= ARTIFACTS | {"weights", "dataset"}
+    assert [a.path for a in client.list_artifacts(run.info.run_id, "weights")] == [
+        "weights/best.pt"
+    ]
+
+    # Outputs: the weights copy, its summary, one fixed run folder and nothing half-written.
+    summary = json.loads((weights.parent / "summary.json").read_text())
+    assert summary["mlflow_run_id"] == run.info.run_id
+    assert weights.stat().st_size > 100_000
+    assert sorted(p.name for p in runs.iterdir()) == ["yolo_e2_img32_lr0.002"]
+    first_history = (runs / "yolo_e2_img32_lr0.002" / "results.csv").read_text()
+
+    # Same params again: same folder (no train2), a second run, identical losses (seeded).
+    assert train_cv.main(argv) == 0
+    assert sorted(p.name for p in runs.iterdir()) == ["yolo_e2_img32_lr0.002"]
+    assert len(client.search_runs([experiment.experiment_id])) == 2
+    second_history = (runs / "yolo_e2_img32_lr0.002" / "results.csv").read_text()
+
+    def losses(text: str) -> list[list[str]]:
+        rows = [line.split(",") for line in text.strip().splitlines()]
+        return [row[:1] + row[2:] for row in rows]  # column 1 is wall time
+
+    assert losses(first_history) == losses(second_history)

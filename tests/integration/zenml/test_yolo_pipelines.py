@@ -1,0 +1,94 @@
+"""The ZenML pipelines on a fresh, isolated stack: baseline, then a 2-configuration grid."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+BASELINE = "src.zenml_pipelines.run_yolo_pipeline_baseline"
+GRID = "src.zenml_pipelines.run_yolo_pipeline_grid"
+
+
+def test_baseline_pipeline_completes_with_one_mlflow_run(
+    zenml_world: dict[str, Any], run_module: Callable[..., dict[str, Any]]
+) -> None:
+    import mlflow
+
+    outcome = run_module(BASELINE, name="baseline")
+    assert "registered and activated" in outcome["stdout"]  # fresh state: local stack made
+    assert outcome["status"] == "completed"
+    assert not outcome["data_step_cached"]  # the dataset did not exist: the step built it
+    assert (zenml_world["root"] / "tiny_person" / "manifest.json").is_file()
+
+    summary = outcome["summary"]
+    client = mlflow.MlflowClient(zenml_world["uri"])
+    run = client.get_run(summary["mlflow_run_id"])
+    assert run.info.status == "FINISHED"
+    assert run.info.run_name == outcome["zenml_run_name"]  # the tracker's run, joined
+    assert run.data.tags["pipeline"] == "baseline"
+    assert {"map50_95", "val_map50_95", "test_map50_95"} <= set(run.data.metrics)
+    experiment = client.get_experiment(run.info.experiment_id)
+    assert experiment.name == "yolo-it"
+    assert len(client.search_runs([experiment.experiment_id])) == 1
+    assert set(summary["artifact_uris"]) >= {"weights/best.pt", "results.png", "results.csv"}
+
+
+def test_grid_caches_the_data_step_registers_and_reports(
+    zenml_world: dict[str, Any], run_module: Callable[..., dict[str, Any]]
+) -> None:
+    import mlflow
+
+    result = run_module(GRID, "--report-dir", str(zenml_world["root"] / "reports"), name="grid")
+    runs = result["runs"]
+    assert [r["status"] for r in runs] == ["completed", "completed"]
+    assert runs[1]["data_step_cached"]  # nothing changed since the first configuration
+    assert [r["summary"]["config_name"] for r in runs] == [
+        "yolo_e1_img32_lr0.002",
+        "yolo_e1_img32_lr0.004",
+    ]
+    assert "[2/2] yolo_e1_img32_lr0.004" in result["stdout"]
+    assert "results of grid-" in result["stdout"]
+
+    client = mlflow.MlflowClient(zenml_world["uri"])
+    for outcome in runs:
+        run = client.get_run(outcome["summary"]["mlflow_run_id"])
+        assert run.data.tags["grid_id"] == result["grid_id"]
+        assert run.info.run_name == outcome["zenml_run_name"]
+    model = client.get_registered_model("yolo-it-model")
+    assert {str(v) for v in model.aliases.values()} == {result["decision"]["version"]}
+    assert result["decision"]["promoted"]  # the first version is the first champion
+
+    report = zenml_world["root"] / "reports" / f"decision_{result['grid_id']}.md"
+    assert report.is_file() and result["report"] == str(report)
+    text = report.read_text()
+    assert "yolo_e1_img32_lr0.002" in text and "yolo_e1_img32_lr0.004" in text
+
+
+def test_a_failing_step_is_one_line_with_its_own_error_type(
+    zenml_world: dict[str, Any], run_module: Callable[..., dict[str, Any]]
+) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    import yaml
+
+    root = zenml_world["root"]
+    broken = root / "broken_tiny_person"
+    shutil.copytree(root / "tiny_person", broken)  # built by the baseline test's data step
+    label = sorted((broken / "labels" / "train").glob("*.txt"))[0]
+    label.write_text("0 0.5 0.5 0.2\n")
+    params = yaml.safe_load(zenml_world["params"].read_text())
+    params["cv"]["dataset"]["output"] = str(broken)
+    broken_params = root / "broken.yaml"
+    broken_params.write_text(yaml.safe_dump(params))
+
+    result = subprocess.run(
+        [sys.executable, "-m", BASELINE, "--params", str(broken_params)],
+        cwd=root, env=zenml_world["env"], capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 3  # DataError, as raised inside the step
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: pipeline run yolo_e1_img32_lr0.002_baseline_")
+    assert "step prepare_tiny_person_dataset:" in last
+    assert f"{label.name}: content differs from manifest.json" in last
