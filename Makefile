@@ -187,6 +187,8 @@ doctor: ## Check venv, versions, S3, MLflow, ZenML, DVC remote: one line each, n
 
 test-tools: ## Install the Debian tools of the integration tests (docker-compose, chromium) if apt can
 	@missing=""; for tool in $(TEST_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	docker compose version >/dev/null 2>&1 && missing="$${missing/ docker-compose/}"; \
+	command -v google-chrome >/dev/null && missing="$${missing/ chromium/}"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	sudo=""; [ "$$(id -u)" = 0 ] || { sudo -n true 2>/dev/null && sudo="sudo -n"; }; \
 	if command -v apt-get >/dev/null && { [ "$$(id -u)" = 0 ] || [ -n "$$sudo" ]; }; then \

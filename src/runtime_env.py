@@ -59,8 +59,10 @@ def apply_runtime_defaults(root: Path = PROJECT_ROOT) -> None:
     """Fill unset variables from ``.env``, then from the offline and state defaults."""
     dotenv_path = Path(os.environ.get("MLOPS_DOTENV", root / ".env"))
     # `./x` in .env means x beside the .env file, whatever the working directory.
-    dotenv = {key: str(dotenv_path.parent / value[2:]) if value.startswith("./") else value
-              for key, value in read_dotenv(dotenv_path).items()}
+    dotenv = {
+        key: str(dotenv_path.parent / value[2:]) if value.startswith("./") else value
+        for key, value in read_dotenv(dotenv_path).items()
+    }
     for source in (dotenv, OFFLINE_DEFAULTS, _state_defaults(root)):
         for key, value in source.items():
             if value != "":

@@ -242,8 +242,10 @@ def tracked_run(
                 f"{run.info.run_id} could not be marked FAILED ({_server_failure(end_exc)})"
             ) from exc
         if reason is not None:
-            raise TrackingError(f"MLflow server {tracking_uri()} failed mid-run ({reason}); "
-                                f"run {run.info.run_id} marked FAILED") from exc
+            raise TrackingError(
+                f"MLflow server {tracking_uri()} failed mid-run ({reason}); "
+                f"run {run.info.run_id} marked FAILED"
+            ) from exc
         raise
     mlflow.end_run(status="FINISHED")
 

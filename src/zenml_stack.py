@@ -229,13 +229,19 @@ def masked(values: dict[str, Any]) -> str:
 def server_error(url: str, username: str, exc: BaseException) -> ServiceError:
     """Return a one-line ServiceError naming the ZenML server and what to check."""
     text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-    if any(word in f"{type(exc).__name__} {text}".lower()
-           for word in ("credential", "authentic", "401", "password")):
-        return ServiceError(f"ZenML server {url} refused the login of ZENML_ADMIN_USERNAME="
-                            f"{username!r} ({text}); check ZENML_ADMIN_PASSWORD (the server's "
-                            "admin password is fixed when its database is first created)")
-    return ServiceError(f"ZenML server {url}: {text}; is it running (make stack-status / "
-                        "make stack-up-local) and is ZENML_STORE_URL right?")
+    if any(
+        word in f"{type(exc).__name__} {text}".lower()
+        for word in ("credential", "authentic", "401", "password")
+    ):
+        return ServiceError(
+            f"ZenML server {url} refused the login of ZENML_ADMIN_USERNAME="
+            f"{username!r} ({text}); check ZENML_ADMIN_PASSWORD (the server's "
+            "admin password is fixed when its database is first created)"
+        )
+    return ServiceError(
+        f"ZenML server {url}: {text}; is it running (make stack-status / "
+        "make stack-up-local) and is ZENML_STORE_URL right?"
+    )
 
 
 def login_to_server(url: str, username: str, password: str) -> Registration:
@@ -255,37 +261,47 @@ def login_to_server(url: str, username: str, password: str) -> Registration:
     try:
         urllib.request.urlopen(f"{url}/api/v1/login", data=form, timeout=15).close()
     except urllib.error.HTTPError as exc:
-        raise server_error(url, username, RuntimeError(f"HTTP {exc.code} authentication "
-                                                       f"refused")) from None
+        raise server_error(
+            url, username, RuntimeError(f"HTTP {exc.code} authentication refused")
+        ) from None
     except (urllib.error.URLError, OSError) as exc:
         raise server_error(url, username, RuntimeError(f"unreachable ({exc})")) from None
     config = GlobalConfiguration()
     saved = config.store
-    logged_in = (saved is not None and saved.type == StoreType.REST
-                 and saved.url.rstrip("/") == url
-                 and get_credentials_store().get_password(url) == (username, password))
+    logged_in = (
+        saved is not None
+        and saved.type == StoreType.REST
+        and saved.url.rstrip("/") == url
+        and get_credentials_store().get_password(url) == (username, password)
+    )
     try:
         # Connects and authenticates: a wrong password fails here, in one line.
-        config.set_store(RestZenStoreConfiguration.model_validate(
-            {"url": url, "username": username, "password": password}))
+        config.set_store(
+            RestZenStoreConfiguration.model_validate(
+                {"url": url, "username": username, "password": password}
+            )
+        )
     except Exception as exc:  # zenml raises many types; all mean "cannot log in"
         raise server_error(url, username, exc) from None
-    return Registration("zenml", "login", "unchanged" if logged_in else "set",
-                        f"{url} as {username}")
+    return Registration(
+        "zenml", "login", "unchanged" if logged_in else "set", f"{url} as {username}"
+    )
 
 
-def _ensure_component(client: Any, component_type: Any, name: str, flavor: str,
-                      configuration: dict[str, Any]) -> Registration:
+def _ensure_component(
+    client: Any, component_type: Any, name: str, flavor: str, configuration: dict[str, Any]
+) -> Registration:
     label = f"zenml {component_type.value.replace('_', '-')}"
     try:
-        existing = client.get_stack_component(component_type, name,
-                                              allow_name_prefix_match=False)
+        existing = client.get_stack_component(component_type, name, allow_name_prefix_match=False)
     except KeyError:
         client.create_stack_component(name, flavor, component_type, configuration)
         return Registration(label, name, "created", f"flavor {flavor}; {masked(configuration)}")
     if existing.flavor_name != flavor:
-        raise ServiceError(f"{label} {name!r} exists with flavor {existing.flavor_name}, not "
-                           f"{flavor}; delete it and run make stack-register again")
+        raise ServiceError(
+            f"{label} {name!r} exists with flavor {existing.flavor_name}, not "
+            f"{flavor}; delete it and run make stack-register again"
+        )
     stale = {k: v for k, v in configuration.items() if existing.configuration.get(k) != v}
     if not stale:
         return Registration(label, name, "unchanged")
@@ -320,21 +336,38 @@ def register_server_stack(
         client.create_secret(SERVER_SECRET_NAME, values=keys, private=False)
         changes.append(Registration("zenml secret", SERVER_SECRET_NAME, "created", masked(keys)))
     else:
-        current = {k: v.get_secret_value() if v is not None else None
-                   for k, v in secret.values.items()}
+        current = {
+            k: v.get_secret_value() if v is not None else None for k, v in secret.values.items()
+        }
         if any(current.get(k) != v for k, v in keys.items()):
             client.update_secret(SERVER_SECRET_NAME, add_or_update_values=keys)
-            changes.append(Registration("zenml secret", SERVER_SECRET_NAME, "updated",
-                                        masked(keys)))
+            changes.append(
+                Registration("zenml secret", SERVER_SECRET_NAME, "updated", masked(keys))
+            )
         else:
             changes.append(Registration("zenml secret", SERVER_SECRET_NAME, "unchanged"))
-    changes.append(_ensure_component(
-        client, StackComponentType.ARTIFACT_STORE, SERVER_ARTIFACT_STORE_NAME, "s3",
-        {"path": artifact_path, "authentication_secret": SERVER_SECRET_NAME,
-         "client_kwargs": {"endpoint_url": endpoint_url, "region_name": region}}))
-    changes.append(_ensure_component(
-        client, StackComponentType.EXPERIMENT_TRACKER, SERVER_TRACKER_NAME, "mlflow",
-        _tracker_configuration(tracking_uri)))
+    changes.append(
+        _ensure_component(
+            client,
+            StackComponentType.ARTIFACT_STORE,
+            SERVER_ARTIFACT_STORE_NAME,
+            "s3",
+            {
+                "path": artifact_path,
+                "authentication_secret": SERVER_SECRET_NAME,
+                "client_kwargs": {"endpoint_url": endpoint_url, "region_name": region},
+            },
+        )
+    )
+    changes.append(
+        _ensure_component(
+            client,
+            StackComponentType.EXPERIMENT_TRACKER,
+            SERVER_TRACKER_NAME,
+            "mlflow",
+            _tracker_configuration(tracking_uri),
+        )
+    )
     wanted = {
         StackComponentType.ORCHESTRATOR: DEFAULT_COMPONENT,
         StackComponentType.ARTIFACT_STORE: SERVER_ARTIFACT_STORE_NAME,
@@ -351,8 +384,14 @@ def register_server_stack(
         stale = {t: n for t, n in wanted.items() if current_names.get(t) != n}
         if stale:
             client.update_stack(stack_name, component_updates=stale)
-            changes.append(Registration("zenml stack", stack_name, "updated",
-                                        ", ".join(f"{t.value}={n}" for t, n in stale.items())))
+            changes.append(
+                Registration(
+                    "zenml stack",
+                    stack_name,
+                    "updated",
+                    ", ".join(f"{t.value}={n}" for t, n in stale.items()),
+                )
+            )
         else:
             changes.append(Registration("zenml stack", stack_name, "unchanged"))
     if client.active_stack_model.name != stack_name:
@@ -376,9 +415,11 @@ def select_configured_stack() -> str | None:
     try:
         stack = client.get_stack(name, allow_name_prefix_match=False)
     except KeyError:
-        raise ServiceError(f"ZENML_STACK_NAME={name}: no such stack in the ZenML store "
-                           f"({os.environ.get('ZENML_STORE_URL') or 'local'}); run "
-                           "make stack-register") from None
+        raise ServiceError(
+            f"ZENML_STACK_NAME={name}: no such stack in the ZenML store "
+            f"({os.environ.get('ZENML_STORE_URL') or 'local'}); run "
+            "make stack-register"
+        ) from None
     os.environ["ZENML_ACTIVE_STACK_ID"] = str(stack.id)
     return name
 

@@ -417,8 +417,7 @@ def run_checks(
             result = Check(
                 name,
                 None,
-                "skipped: embedded default (no MLFLOW_TRACKING_URI "
-                "http URL, ZENML_STORE_URL or S3_ENDPOINT_URL set)",
+                "skipped: no server selected",
             )
             results.append(result)
             echo(result.line)
@@ -427,7 +426,11 @@ def run_checks(
 
 def run_doctor(settings: StackSettings, *, dvc_repo: Path = PROJECT_ROOT) -> int:
     """Print one line per check and a summary; return 1 if any check failed, else 0."""
-    mode = "server stack" if settings.selected else "embedded default"
+    mode = (
+        "server stack"
+        if settings.selected
+        else "embedded default: no http MLFLOW_TRACKING_URI, ZENML_STORE_URL or S3_ENDPOINT_URL"
+    )
     print(f"mlops-reference doctor ({mode})")
     results = run_checks(settings, dvc_repo=dvc_repo)
     failed = [result.name for result in results if result.ok is False]

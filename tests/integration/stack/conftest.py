@@ -31,9 +31,22 @@ ROOT = Path(__file__).resolve().parents[3]
 PY = sys.executable
 #: Variables of the developer's shell or .env that must not leak into the test stack.
 _LEAKY_PREFIXES = (
-    "MLFLOW_TRACKING", "MLFLOW_S3", "MLFLOW_HTTP", "ZENML_STORE", "ZENML_ACTIVE", "ZENML_STACK",
-    "ZENML_ADMIN", "ZENML_CONFIG", "ZENML_ARTIFACT", "AWS_", "S3_", "DVC_", "STACK_",
-    "MLOPS_DOTENV", "MINIO_", "POSTGRES_",
+    "MLFLOW_TRACKING",
+    "MLFLOW_S3",
+    "MLFLOW_HTTP",
+    "ZENML_STORE",
+    "ZENML_ACTIVE",
+    "ZENML_STACK",
+    "ZENML_ADMIN",
+    "ZENML_CONFIG",
+    "ZENML_ARTIFACT",
+    "AWS_",
+    "S3_",
+    "DVC_",
+    "STACK_",
+    "MLOPS_DOTENV",
+    "MINIO_",
+    "POSTGRES_",
 )
 STARTED_AT: dict[str, float] = {}
 
@@ -63,16 +76,28 @@ class Stack:
     start_seconds: float = 0.0
     pids: dict[str, int] = field(default_factory=dict)
 
-    def run(self, *args: str, timeout: float = 300, check: bool = True,
-            cwd: Path | None = None, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    def run(
+        self,
+        *args: str,
+        timeout: float = 300,
+        check: bool = True,
+        cwd: Path | None = None,
+        **extra_env: str,
+    ) -> subprocess.CompletedProcess[str]:
         """Run a command with the stack's environment; fail the test with its output if asked."""
         result = subprocess.run(
-            list(args), cwd=cwd or ROOT, env={**self.env, **extra_env}, text=True,
-            capture_output=True, timeout=timeout,
+            list(args),
+            cwd=cwd or ROOT,
+            env={**self.env, **extra_env},
+            text=True,
+            capture_output=True,
+            timeout=timeout,
         )
         if check and result.returncode != 0:
-            pytest.fail(f"{' '.join(args)} exited {result.returncode}\n--- stdout\n"
-                        f"{result.stdout[-4000:]}\n--- stderr\n{result.stderr[-4000:]}")
+            pytest.fail(
+                f"{' '.join(args)} exited {result.returncode}\n--- stdout\n"
+                f"{result.stdout[-4000:]}\n--- stderr\n{result.stderr[-4000:]}"
+            )
         return result
 
     def stack_cli(self, *args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
@@ -80,7 +105,7 @@ class Stack:
         return self.run(PY, "-m", "src.stack", *args, **kwargs)
 
     def mlflow_api(self, endpoint: str, **query: str) -> Any:
-        """Return the JSON answer of the MLflow server's REST API at ``/api/2.0/mlflow/<endpoint>``."""
+        """Return the JSON answer of the MLflow REST API at ``/api/2.0/mlflow/<endpoint>``."""
         import urllib.parse
         import urllib.request
 
@@ -94,8 +119,7 @@ class Stack:
         """Return every object key in ``bucket`` under ``prefix`` (listed with boto3)."""
         client = self.settings.s3_client()
         keys: list[str] = []
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket,
-                                                                     Prefix=prefix):
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             keys += [item["Key"] for item in page.get("Contents", [])]
         return keys
 
@@ -105,8 +129,11 @@ class Stack:
 
 
 def _clean_environment() -> dict[str, str]:
-    return {key: value for key, value in os.environ.items()
-            if not key.startswith(_LEAKY_PREFIXES) and key not in STACK_VARIABLES}
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(_LEAKY_PREFIXES) and key not in STACK_VARIABLES
+    }
 
 
 def _our_processes(root: Path) -> list[Any]:
@@ -133,25 +160,32 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     url = "http://127.0.0.1:{}".format
     dotenv = root / ".env"
     # The same variables a user puts in .env (see .env.example); `./` is beside this file.
-    dotenv.write_text("\n".join([
-        "STACK_HOST=127.0.0.1",
-        f"S3_PORT={s3_port}", f"MLFLOW_PORT={mlflow_port}", f"ZENML_PORT={zenml_port}",
-        "AWS_ACCESS_KEY_ID=test-access-key",
-        "AWS_SECRET_ACCESS_KEY=test-secret-key-1234",
-        "AWS_DEFAULT_REGION=us-east-1",
-        "ZENML_ADMIN_USERNAME=admin",
-        "ZENML_ADMIN_PASSWORD=test-zenml-password",
-        "STACK_RUN_DIR=./run",
-        f"MLFLOW_TRACKING_URI={url(mlflow_port)}",
-        f"S3_ENDPOINT_URL={url(s3_port)}",
-        f"ZENML_STORE_URL={url(zenml_port)}",
-        "ZENML_STACK_NAME=s3_mlflow_stack",
-        "ZENML_CONFIG_PATH=./zenml-client",
-        "DVC_REMOTE_URL=s3://dvc/stack-test",
-        "MLFLOW_HTTP_REQUEST_MAX_RETRIES=1",
-        "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR=1",
-        "MLFLOW_HTTP_REQUEST_TIMEOUT=30",
-    ]) + "\n")
+    dotenv.write_text(
+        "\n".join(
+            [
+                "STACK_HOST=127.0.0.1",
+                f"S3_PORT={s3_port}",
+                f"MLFLOW_PORT={mlflow_port}",
+                f"ZENML_PORT={zenml_port}",
+                "AWS_ACCESS_KEY_ID=test-access-key",
+                "AWS_SECRET_ACCESS_KEY=test-secret-key-1234",
+                "AWS_DEFAULT_REGION=us-east-1",
+                "ZENML_ADMIN_USERNAME=admin",
+                "ZENML_ADMIN_PASSWORD=test-zenml-password",
+                "STACK_RUN_DIR=./run",
+                f"MLFLOW_TRACKING_URI={url(mlflow_port)}",
+                f"S3_ENDPOINT_URL={url(s3_port)}",
+                f"ZENML_STORE_URL={url(zenml_port)}",
+                "ZENML_STACK_NAME=s3_mlflow_stack",
+                "ZENML_CONFIG_PATH=./zenml-client",
+                "DVC_REMOTE_URL=s3://dvc/stack-test",
+                "MLFLOW_HTTP_REQUEST_MAX_RETRIES=1",
+                "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR=1",
+                "MLFLOW_HTTP_REQUEST_TIMEOUT=30",
+            ]
+        )
+        + "\n"
+    )
     env = {
         **_clean_environment(),
         "MLOPS_DOTENV": str(dotenv),
@@ -164,8 +198,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
         "PATH": f"{Path(PY).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
-    values = {key: str(dotenv.parent / value[2:]) if value.startswith("./") else value
-              for key, value in read_dotenv(dotenv).items()}
+    values = {
+        key: str(dotenv.parent / value[2:]) if value.startswith("./") else value
+        for key, value in read_dotenv(dotenv).items()
+    }
     settings = StackSettings.from_env(values)
     dvc_repo = root / "dvc-repo"
     dvc_repo.mkdir()
@@ -176,16 +212,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         handle.stack_cli("up", timeout=400)
         handle.start_seconds = time.monotonic() - began
         STARTED_AT["up"] = handle.start_seconds
-        handle.pids = {name: json.loads((settings.run_dir / f"{name}.pid").read_text())["pid"]
-                       for name in ("s3", "mlflow", "zenml")}
+        handle.pids = {
+            name: json.loads((settings.run_dir / f"{name}.pid").read_text())["pid"]
+            for name in ("s3", "mlflow", "zenml")
+        }
         handle.run(str(Path(PY).parent / "dvc"), "init", "--no-scm", "-q", cwd=dvc_repo)
         bootstrap = time.monotonic()
         handle.stack_cli("register", "--dvc-repo", str(dvc_repo), timeout=300)
         STARTED_AT["register"] = time.monotonic() - bootstrap
         yield handle
     finally:
-        subprocess.run([PY, "-m", "src.stack", "down"], cwd=ROOT, env=env,
-                       capture_output=True, timeout=120)
+        subprocess.run(
+            [PY, "-m", "src.stack", "down"], cwd=ROOT, env=env, capture_output=True, timeout=120
+        )
         leftovers = _our_processes(root)
         for process in leftovers:  # only ours: matched by the test's own folder
             process.kill()
@@ -215,7 +254,17 @@ def iris_run(stack: Stack) -> IrisRun:
 
     data_dir = make_splits(stack.root / "iris")
     models_dir = stack.root / "iris-models"
-    result = stack.run(PY, "-m", "src.training.train", "--data-dir", str(data_dir),
-                       "--models-dir", str(models_dir), "--run-name", "stack-iris", timeout=600)
+    result = stack.run(
+        PY,
+        "-m",
+        "src.training.train",
+        "--data-dir",
+        str(data_dir),
+        "--models-dir",
+        str(models_dir),
+        "--run-name",
+        "stack-iris",
+        timeout=600,
+    )
     metadata = json.loads((models_dir / "metadata.json").read_text())
     return IrisRun(data_dir, models_dir, metadata["mlflow"], result.stdout)

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from tests.integration.stack.conftest import Stack
 
-CHECKS = ("venv", "versions", "credentials", "S3 reachable", "S3 buckets", "MLflow server",
-          "MLflow artifacts", "ZenML server", "ZenML stack", "DVC remote")
+CHECKS = (
+    "venv",
+    "versions",
+    "credentials",
+    "S3 reachable",
+    "S3 buckets",
+    "MLflow server",
+    "MLflow artifacts",
+    "ZenML server",
+    "ZenML stack",
+    "DVC remote",
+)
 
 
 def _doctor(stack: Stack) -> tuple[int, list[str], str]:
-    result = stack.run("make", "-s", "doctor", f"DOCTOR_ARGS=--dvc-repo {stack.dvc_repo}",
-                       check=False, timeout=180)
+    result = stack.run(
+        "make", "-s", "doctor", f"DOCTOR_ARGS=--dvc-repo {stack.dvc_repo}", check=False, timeout=180
+    )
     lines = [line for line in result.stdout.splitlines() if line[:1] in "✓✗–"]
     return result.returncode, lines, result.stdout
 

@@ -16,8 +16,9 @@ def test_dvc_push_wipe_pull_gives_identical_files(stack: Stack) -> None:
     (data / "nested").mkdir(parents=True)
     (data / "table.csv").write_text("id,value\n" + "".join(f"{i},{i * i}\n" for i in range(500)))
     (data / "nested" / "blob.bin").write_bytes(os.urandom(256 * 1024))
-    before = {path.relative_to(repo): sha256_file(path) for path in data.rglob("*")
-              if path.is_file()}
+    before = {
+        path.relative_to(repo): sha256_file(path) for path in data.rglob("*") if path.is_file()
+    }
     dvc = str(Path(PY).parent / "dvc")
 
     stack.run(dvc, "add", "-q", "data", cwd=repo)
@@ -29,6 +30,7 @@ def test_dvc_push_wipe_pull_gives_identical_files(stack: Stack) -> None:
     shutil.rmtree(repo / ".dvc" / "cache")
     shutil.rmtree(data)
     stack.run(dvc, "pull", cwd=repo)
-    after = {path.relative_to(repo): sha256_file(path) for path in data.rglob("*")
-             if path.is_file()}
+    after = {
+        path.relative_to(repo): sha256_file(path) for path in data.rglob("*") if path.is_file()
+    }
     assert after == before

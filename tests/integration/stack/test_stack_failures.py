@@ -17,18 +17,32 @@ def _runs_named(stack: Stack, experiment_id: str, run_name: str) -> list[dict[st
     import json
     import urllib.request
 
-    body = json.dumps({"experiment_ids": [experiment_id],
-                       "filter": f"attributes.run_name = '{run_name}'"}).encode()
-    request = urllib.request.Request(f"{stack.settings.mlflow_url}/api/2.0/mlflow/runs/search",
-                                     data=body, headers={"Content-Type": "application/json"})
+    body = json.dumps(
+        {"experiment_ids": [experiment_id], "filter": f"attributes.run_name = '{run_name}'"}
+    ).encode()
+    request = urllib.request.Request(
+        f"{stack.settings.mlflow_url}/api/2.0/mlflow/runs/search",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return [run["info"] for run in json.loads(response.read()).get("runs", [])]
 
 
 def _train(stack: Stack, iris_run: IrisRun, models_dir: Path, run_name: str) -> tuple[int, str]:
-    result = stack.run(PY, "-m", "src.training.train", "--data-dir", str(iris_run.data_dir),
-                       "--models-dir", str(models_dir), "--run-name", run_name,
-                       check=False, timeout=600)
+    result = stack.run(
+        PY,
+        "-m",
+        "src.training.train",
+        "--data-dir",
+        str(iris_run.data_dir),
+        "--models-dir",
+        str(models_dir),
+        "--run-name",
+        run_name,
+        check=False,
+        timeout=600,
+    )
     return result.returncode, result.stderr
 
 
@@ -56,8 +70,9 @@ def test_s3_down_mid_run_is_one_line_and_the_run_is_failed(
     assert stack.bucket_keys("mlflow", f"{tracked['experiment_id']}/{tracked['run_id']}/")
 
 
-def test_mlflow_down_during_and_before_a_run(stack: Stack, iris_run: IrisRun,
-                                             tmp_path: Path) -> None:
+def test_mlflow_down_during_and_before_a_run(
+    stack: Stack, iris_run: IrisRun, tmp_path: Path
+) -> None:
     # A run that loses its server mid-way: the block's local output is kept, the error is
     # one line, and it says the run could not be marked FAILED (the server is gone).
     marker = tmp_path / "written-before-the-failure.txt"

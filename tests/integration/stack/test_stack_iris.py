@@ -34,9 +34,14 @@ def test_iris_artifacts_are_in_the_s3_bucket(stack: Stack, iris_run: IrisRun) ->
     tracked = iris_run.mlflow
     run_prefix = f"{tracked['experiment_id']}/{tracked['run_id']}/artifacts/"
     keys = stack.bucket_keys("mlflow", run_prefix)
-    assert {run_prefix + name for name in (
-        "evaluation/confusion_matrix.png", "evaluation/classification_report.txt",
-        "metadata.json")} <= set(keys)
+    assert {
+        run_prefix + name
+        for name in (
+            "evaluation/confusion_matrix.png",
+            "evaluation/classification_report.txt",
+            "metadata.json",
+        )
+    } <= set(keys)
     listed = stack.mlflow_api("artifacts/list", run_id=tracked["run_id"], path="evaluation")
     assert {entry["path"] for entry in listed["files"]} >= {"evaluation/confusion_matrix.png"}
     # The logged model (MLflow 3: a LoggedModel under the experiment) is in S3 too.
@@ -52,8 +57,10 @@ def _chromium() -> str | None:
     return None
 
 
-@pytest.mark.skipif(_chromium() is None, reason="no chromium: `make test-tools` installs "
-                    "Debian's chromium with apt-get (needs root)")
+@pytest.mark.skipif(
+    _chromium() is None,
+    reason="no chromium: `make test-tools` installs Debian's chromium with apt-get (needs root)",
+)
 def test_mlflow_ui_shows_the_iris_runs(stack: Stack, iris_run: IrisRun, tmp_path: Path) -> None:
     from PIL import Image
 
@@ -61,9 +68,16 @@ def test_mlflow_ui_shows_the_iris_runs(stack: Stack, iris_run: IrisRun, tmp_path
     assert browser is not None
     url = f"{stack.settings.mlflow_url}/#/experiments/{iris_run.mlflow['experiment_id']}/runs"
     flags = [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", "--window-size=1600,1000",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1600,1000",
         # The UI is a single-page app: give its scripts time to fetch and draw the runs.
         "--virtual-time-budget=30000",
     ]
@@ -71,7 +85,9 @@ def test_mlflow_ui_shows_the_iris_runs(stack: Stack, iris_run: IrisRun, tmp_path
     def chromium(*extra: str, profile: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [browser, *flags, f"--user-data-dir={tmp_path / profile}", *extra, url],
-            capture_output=True, text=True, timeout=240,
+            capture_output=True,
+            text=True,
+            timeout=240,
         )
 
     dom = chromium("--dump-dom", profile="dom")

@@ -34,8 +34,10 @@ def test_buckets_exist_and_up_is_idempotent(stack: Stack) -> None:
 
 
 def _pids(stack: Stack) -> dict[str, int]:
-    return {name: json.loads((stack.settings.run_dir / f"{name}.pid").read_text())["pid"]
-            for name in ("s3", "mlflow", "zenml")}
+    return {
+        name: json.loads((stack.settings.run_dir / f"{name}.pid").read_text())["pid"]
+        for name in ("s3", "mlflow", "zenml")
+    }
 
 
 def test_bootstrap_second_run_changes_nothing(stack: Stack) -> None:
@@ -56,8 +58,13 @@ def test_s3_rejects_wrong_keys_like_minio(stack: Stack) -> None:
 
 
 def test_wrong_zenml_password_is_one_line_naming_zenml(stack: Stack) -> None:
-    result = stack.stack_cli("register", "--dvc-repo", str(stack.dvc_repo), check=False,
-                             ZENML_ADMIN_PASSWORD="wrong-password")
+    result = stack.stack_cli(
+        "register",
+        "--dvc-repo",
+        str(stack.dvc_repo),
+        check=False,
+        ZENML_ADMIN_PASSWORD="wrong-password",
+    )
     assert result.returncode == 6  # ServiceError
     error = result.stderr.strip().splitlines()
     assert len(error) == 1 and error[0].startswith("error: ZenML server "), result.stderr
@@ -67,8 +74,14 @@ def test_wrong_zenml_password_is_one_line_naming_zenml(stack: Stack) -> None:
 
 
 def test_wrong_s3_keys_are_named_by_doctor(stack: Stack) -> None:
-    result = stack.run("make", "-s", "doctor", f"DOCTOR_ARGS=--dvc-repo {stack.dvc_repo}",
-                       check=False, AWS_SECRET_ACCESS_KEY="not-the-secret")
+    result = stack.run(
+        "make",
+        "-s",
+        "doctor",
+        f"DOCTOR_ARGS=--dvc-repo {stack.dvc_repo}",
+        check=False,
+        AWS_SECRET_ACCESS_KEY="not-the-secret",
+    )
     assert result.returncode != 0 and "doctor] Error 1" in result.stderr
     s3_line = next(line for line in result.stdout.splitlines() if "S3 reachable" in line)
     assert s3_line.startswith("✗") and "rejected AWS_ACCESS_KEY_ID" in s3_line

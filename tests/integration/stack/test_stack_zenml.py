@@ -15,13 +15,21 @@ from tests.integration.stack.conftest import PY, Stack
 def _tiny_params(root: Path) -> Path:
     params = {
         "cv": {
-            "dataset": {"source": str(root / "coco128"), "output": str(root / "tiny_person"),
-                        "train": 8, "val": 4, "test": 4, "seed": 0},
+            "dataset": {
+                "source": str(root / "coco128"),
+                "output": str(root / "tiny_person"),
+                "train": 8,
+                "val": 4,
+                "test": 4,
+                "seed": 0,
+            },
             "synthetic": {"images": 24, "imgsz": 64, "seed": 0},
             "train": {"epochs": 1, "imgsz": 64, "batch": 4, "workers": 0, "device": "cpu"},
             "grid": {"epochs": [1], "imgsz": [64], "lr0": [0.01]},
-            "tracking": {"experiment_name": "yolo-stack-test",
-                         "registered_model_name": "yolo-stack-test"},
+            "tracking": {
+                "experiment_name": "yolo-stack-test",
+                "registered_model_name": "yolo-stack-test",
+            },
         }
     }
     path = root / "params.yaml"
@@ -34,9 +42,16 @@ def test_baseline_pipeline_runs_on_s3_and_the_mlflow_server(stack: Stack) -> Non
     root.mkdir()
     summary_file = root / "outcome.json"
     result = stack.run(
-        PY, "-m", "src.zenml_pipelines.run_yolo_pipeline_baseline",
-        "--params", str(_tiny_params(root)), "--runs-dir", str(root / "runs"),
-        "--summary-out", str(summary_file), timeout=900,
+        PY,
+        "-m",
+        "src.zenml_pipelines.run_yolo_pipeline_baseline",
+        "--params",
+        str(_tiny_params(root)),
+        "--runs-dir",
+        str(root / "runs"),
+        "--summary-out",
+        str(summary_file),
+        timeout=900,
     )
     # Selected by ZENML_STACK_NAME in the .env, not by any code change.
     assert "s3_mlflow_stack" in result.stdout
@@ -44,8 +59,9 @@ def test_baseline_pipeline_runs_on_s3_and_the_mlflow_server(stack: Stack) -> Non
     assert outcome["status"] == "completed"
 
     # ZenML's artifacts (every step's outputs) are objects in the zenml bucket.
-    keys = stack.bucket_keys("zenml", stack.settings.zenml_artifact_path.removeprefix(
-        "s3://zenml/") + "/")
+    keys = stack.bucket_keys(
+        "zenml", stack.settings.zenml_artifact_path.removeprefix("s3://zenml/") + "/"
+    )
     for step in ("prepare_tiny_person_dataset", "summarize_yolo_experiment"):
         assert any(f"/{step}/" in key for key in keys), (step, keys[:20])
 
