@@ -197,6 +197,14 @@ test-tools: ## Install the Debian tools of the integration tests (docker-compose
 	    --no-install-recommends $$missing >/dev/null; \
 	else echo "Not installing$$missing (needs apt-get and root); the tests using them skip"; fi
 
+##@ Benchmarks
+.PHONY: bench bench-install
+bench: $(INSTALLED) ## Measure tooling overheads B1-B6 into reports/bench.md (BENCH_ARGS="--only B1,B6 --repeats 5")
+	$(PY) tools/bench.py $(BENCH_ARGS)
+
+bench-install: $(INSTALLED) ## Measure `make install` into empty venvs, cold and warm pip cache (B7, minutes)
+	$(PY) tools/bench.py --only B7 $(BENCH_ARGS)
+
 ##@ Quality
 .PHONY: test test-fast lint format
 test: $(INSTALLED) test-tools ## Run the whole test suite (unit + integration with real tools on loopback)

@@ -75,6 +75,10 @@ TINY_TRAIN: dict[str, Any] = {"epochs": 1, "imgsz": 64, "batch": 8, "workers": 0
 TINY_GRID: dict[str, Any] = {"epochs": [1], "imgsz": [64], "lr0": [0.01, 0.02]}
 
 
+#: ``--env KEY=VALUE`` settings added to every measured command (what-if experiments).
+EXTRA_ENV: dict[str, str] = {}
+
+
 class BenchError(RuntimeError):
     """A measured command failed, or a benchmark cannot run here."""
 
@@ -220,6 +224,7 @@ def bench_env(root: Path, **extra: str) -> dict[str, str]:
         if key.startswith(("ZENML_STORE", "MLOPS_DOTENV", "AWS_ENDPOINT", "MLFLOW_S3")):
             env.pop(key)
     env.update(extra)
+    env.update(EXTRA_ENV)
     return env
 
 
@@ -792,6 +797,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fresh", action="store_true", help="drop earlier results of ids not run now"
     )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a variable for every measured command (what-if runs; use another --out-dir)",
+    )
     return parser
 
 
@@ -801,6 +813,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeats < 1 or args.warmup < 0:
         raise SystemExit("error: --repeats must be >= 1 and --warmup >= 0")
     benches = select(args.only, args.all)
+    for item in args.env:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"error: --env {item!r}: expected KEY=VALUE")
+        EXTRA_ENV[key] = value
     scratch = Path(tempfile.mkdtemp(prefix="mlops-bench-", dir=args.tmp_dir))
     ctx = Context(tmp=scratch, repeats=args.repeats, warmup=args.warmup, profile=args.profile)
     command = "python tools/bench.py " + " ".join(sys.argv[1:] if argv is None else argv)

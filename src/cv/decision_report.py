@@ -176,10 +176,10 @@ def analysis(summaries: list[dict[str, Any]], best: dict[str, Any] | None, metri
         f"{best['train_seconds']:.0f} s of training.",
     ]
     lines += _axis_effects(finished, metric)
-    dead = [s["config_name"] for s in finished if s["metrics"].get("map50", 0.0) == 0.0]
+    dead = [s["config_name"] for s in finished if s["metrics"].get("map50", 0.0) < 0.01]
     if dead:
         lines.append(
-            f"- mAP50 is 0 for {', '.join(f'`{d}`' for d in dead)}: a from-scratch "
+            f"- mAP50 is below 0.01 for {', '.join(f'`{d}`' for d in dead)}: a from-scratch "
             "YOLOv8n needs a few dozen epochs before it finds any person here."
         )
     ties = [
