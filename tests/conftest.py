@@ -12,7 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from src.config import clear_config_cache
+# A developer's .env may select the server stack; tests choose their stores themselves.
+# Set before `src` is imported, since importing it applies .env.
+os.environ.setdefault("MLOPS_DOTENV", os.devnull)
+
+from src.config import clear_config_cache  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

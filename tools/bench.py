@@ -49,7 +49,9 @@ from tests.repo_copy import copy_repo, tool_env  # noqa: E402
 PY = str(ROOT / ".venv" / "bin" / "python")
 DVC = str(ROOT / ".venv" / "bin" / "dvc")
 REPORTS_DIR = ROOT / "reports"
-IRIS_STAGES = ("prepare", "train", "evaluate", "export")
+#: The Iris pipeline's last stages: `dvc repro evaluate export` runs prepare -> train -> both.
+#: (Listing all four as targets makes DVC collect and parse dvc.yaml once per target.)
+IRIS_LEAVES = ("evaluate", "export")
 IRIS_COMMANDS: tuple[tuple[str, ...], ...] = (
     ("-m", "src.data.prepare"),
     ("-m", "src.training.train"),
@@ -334,7 +336,7 @@ def bench_b3(ctx: Context, result: Result) -> None:
     def with_dvc() -> float:
         repo = fresh_copy(copies)
         try:
-            return timed([DVC, "repro", *IRIS_STAGES], repo, env)
+            return timed([DVC, "repro", *IRIS_LEAVES], repo, env)
         finally:
             shutil.rmtree(repo, ignore_errors=True)
 

@@ -320,7 +320,9 @@ def _open_image(path: Path) -> Image.Image:
     try:
         image = Image.open(path)
         image.load()
-    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
+    # Once ultralytics is imported (same process in a ZenML run) it patches Image.open to
+    # import the optional pi_heif on undecodable files: that ImportError means "corrupt" too.
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ImportError) as exc:
         raise DataError(f"{path}: cannot read image ({exc})") from None
     return image
 
