@@ -79,6 +79,8 @@ TINY_GRID: dict[str, Any] = {"epochs": [1], "imgsz": [64], "lr0": [0.01, 0.02]}
 
 #: ``--env KEY=VALUE`` settings added to every measured command (what-if experiments).
 EXTRA_ENV: dict[str, str] = {}
+#: ``--files-at REV:PATH,...``: file contents put into every copy (to measure a "before").
+OVERLAY: dict[str, bytes] = {}
 
 
 class BenchError(RuntimeError):
@@ -233,13 +235,38 @@ def bench_env(root: Path, **extra: str) -> dict[str, str]:
 def fresh_copy(parent: Path) -> Path:
     """Return a fresh copy of the working tree (as a clone would see it) under ``parent``."""
     parent.mkdir(parents=True, exist_ok=True)
-    target = Path(tempfile.mkdtemp(prefix="repo-", dir=parent))
-    return copy_repo(target)
+    target = copy_repo(Path(tempfile.mkdtemp(prefix="repo-", dir=parent)))
+    for name, content in OVERLAY.items():
+        (target / name).write_bytes(content)
+    return target
+
+
+def load_overlay(spec: str) -> dict[str, bytes]:
+    """Return {path: content at REV} for ``REV:PATH[,PATH...]``; raise SystemExit if unknown."""
+    rev, sep, paths = spec.partition(":")
+    if not sep or not rev or not paths:
+        raise SystemExit(f"error: --files-at {spec!r}: expected REV:PATH[,PATH...]")
+    overlay = {}
+    for name in filter(None, (p.strip() for p in paths.split(","))):
+        shown = subprocess.run(["git", "show", f"{rev}:{name}"], cwd=ROOT, capture_output=True)
+        if shown.returncode != 0:
+            raise SystemExit(f"error: --files-at: {rev}:{name} not found")
+        overlay[name] = shown.stdout
+    return overlay
 
 
 # --------------------------------------------------------------------------- profiles
-def profile_python(args: Sequence[str], cwd: Path, env: dict[str, str], top: int = 25) -> str:
-    """Return where ``python <args>`` spends its time: cProfile's top entries and top imports."""
+def profile_python(
+    args: Sequence[str],
+    cwd: Path,
+    env: dict[str, str],
+    parts: dict[str, tuple[str, str]] | None = None,
+    top: int = 25,
+) -> str:
+    """Return where ``python <args>`` spends its time: named parts, top entries, top imports.
+
+    ``parts`` maps a label to (file fragment, function name) whose cumulative time is shown.
+    """
     with tempfile.TemporaryDirectory() as scratch:
         prof = Path(scratch) / "run.prof"
         elapsed, _ = run([PY, "-m", "cProfile", "-o", str(prof), *args], cwd, env)
@@ -259,6 +286,16 @@ def profile_python(args: Sequence[str], cwd: Path, env: dict[str, str], top: int
         rows.append((cumulative, f"{short}:{line}({name})"))
     rows.sort(reverse=True)
     lines = [f"cProfile of `python {' '.join(args)}` ({elapsed:.2f} s under the profiler):", ""]
+    if parts:
+        lines += ["| cumulative s | share | part |", "|---:|---:|---|"]
+        for label, (file_part, name) in parts.items():
+            part_s: float = sum(
+                v[3]
+                for k, v in stats.stats.items()  # type: ignore[attr-defined]
+                if file_part in k[0] and k[2] == name
+            )
+            lines.append(f"| {part_s:.2f} | {part_s / total:.0%} | {label} |")
+        lines += ["", "Top entries:", ""]
     lines += ["| cumulative s | share | function |", "|---:|---:|---|"]
     for cumulative, where in rows[:top]:
         lines.append(f"| {cumulative:.2f} | {cumulative / total:.0%} | `{where}` |")
@@ -266,6 +303,52 @@ def profile_python(args: Sequence[str], cwd: Path, env: dict[str, str], top: int
     lines += ["| import s | module |", "|---:|---|"]
     for seconds, module in top_imports(imports, 12):
         lines.append(f"| {seconds:.2f} | `{module}` |")
+    return "\n".join(lines)
+
+
+def profile_dvc(args: Sequence[str], cwd: Path, env: dict[str, str], top: int = 15) -> str:
+    """Return where ``dvc <args>`` spends its own time (waiting for stage commands set apart)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        prof = Path(scratch) / "dvc.prof"
+        elapsed, _ = run([PY, "-m", "cProfile", "-o", str(prof), "-m", "dvc", *args], cwd, env)
+        stats = pstats.Stats(str(prof)).stats  # type: ignore[attr-defined]
+    total = max((v[3] for k, v in stats.items() if k[2] == "<module>"), default=elapsed)
+    waiting = sum(
+        v[2] for k, v in stats.items() if k[2] in ("waitpid", "<built-in method posix.waitpid>")
+    )
+
+    def cumulative(file_part: str, name: str) -> float:
+        return sum(v[3] for k, v in stats.items() if file_part in k[0] and k[2] == name)
+
+    own = total - waiting
+    groups = {
+        "YAML parsing (ruamel.yaml, dvc.yaml / dvc.lock / params.yaml)": cumulative(
+            "serialize/_yaml.py", "parse_yaml"
+        ),
+        "writing dvc.lock": cumulative("dvc/dvcfile.py", "_dump_lockfile"),
+        "hashing and caching outputs": cumulative("dvc/stage/__init__.py", "save")
+        + cumulative("dvc/stage/__init__.py", "commit"),
+        "building the stage graph": cumulative("dvc/repo/index.py", "graph"),
+    }
+    lines = [
+        f"cProfile of `dvc {' '.join(args)}` ({total:.2f} s under the profiler): "
+        f"{waiting:.2f} s waiting for stage commands, {own:.2f} s DVC's own work, of which:",
+        "",
+        "| s | share of DVC's own | part |",
+        "|---:|---:|---|",
+    ]
+    for label, seconds in groups.items():
+        lines.append(f"| {seconds:.2f} | {seconds / own:.0%} | {label} |")
+    rows = sorted(
+        (
+            (v[2], re.sub(r".*site-packages/", "", k[0]) + f":{k[1]}({k[2]})")
+            for k, v in stats.items()
+            if "waitpid" not in k[2]
+        ),
+        reverse=True,
+    )
+    lines += ["", "Largest self times:", "", "| self s | function |", "|---:|---|"]
+    lines += [f"| {seconds:.2f} | `{where}` |" for seconds, where in rows[:top]]
     return "\n".join(lines)
 
 
@@ -287,6 +370,32 @@ def imported_modules(args: Sequence[str], cwd: Path, env: dict[str, str]) -> set
 
 
 # --------------------------------------------------------------------------- benchmarks
+#: Where a tracked Iris training can spend its time (B1's profile).
+B1_PARTS: dict[str, tuple[str, str]] = {
+    "whole training (train_model)": ("src/training/train.py", "train_model"),
+    "MLflow part (_track: imports, run, logging, registry)": ("src/training/train.py", "_track"),
+    "experiment look-up and MLflow store start (use_experiment)": (
+        "src/tracking.py",
+        "use_experiment",
+    ),
+    "mlflow.sklearn.log_model (skops dump + load, serving-input check)": (
+        "mlflow/sklearn/__init__.py",
+        "log_model",
+    ),
+    "import skops.io (its sklearn estimator scan)": ("model_io.py", "import_skops_io"),
+    "confusion-matrix figure (matplotlib)": ("evaluate.py", "confusion_figure"),
+    "register the version and move the alias": ("src/tracking.py", "register_model_version"),
+    "MLflow dependency-mismatch check": (
+        "requirements_utils.py",
+        "warn_dependency_requirement_mismatches",
+    ),
+    "fit + evaluate without MLflow (build_estimator incl. sklearn import)": (
+        "src/training/train.py",
+        "build_estimator",
+    ),
+}
+
+
 def bench_b1(ctx: Context, result: Result) -> None:
     """B1: ``python -m src.training.train`` with MLflow on / off (fresh processes both)."""
     work = ctx.workdir("b1")
@@ -302,7 +411,7 @@ def bench_b1(ctx: Context, result: Result) -> None:
     )
     result.value = ratio(result.a, result.b)
     if ctx.profile or judge(result.value, result.target) == "fail":
-        result.profile = profile_python(on[1:], repo, env)
+        result.profile = profile_python(on[1:], repo, env, B1_PARTS)
 
 
 def bench_b2(ctx: Context, result: Result) -> None:
@@ -323,7 +432,7 @@ def bench_b2(ctx: Context, result: Result) -> None:
     )
     result.value = ratio(result.a, result.b)
     if ctx.profile or judge(result.value, result.target) == "fail":
-        result.profile = profile_python(["-m", "dvc", "repro"], repo, env)
+        result.profile = profile_dvc(["repro"], repo, env)
 
 
 def bench_b3(ctx: Context, result: Result) -> None:
@@ -349,6 +458,10 @@ def bench_b3(ctx: Context, result: Result) -> None:
 
     result.a, result.b = alternate(with_dvc, direct, ctx.repeats, max(ctx.warmup, 1))
     result.value = ratio(result.a, result.b)
+    if ctx.profile or judge(result.value, result.target) == "fail":
+        repo = fresh_copy(copies)
+        result.profile = profile_dvc(["repro", *IRIS_LEAVES], repo, env)
+        shutil.rmtree(repo, ignore_errors=True)
 
 
 def write_tiny_params(repo: Path) -> None:
@@ -524,19 +637,21 @@ def bench_b7(ctx: Context, result: Result) -> None:
 
 def bench_b6(ctx: Context, result: Result) -> None:
     """B6: ``python -m src.training.train --help`` / ``python -c "import sklearn"``."""
-    env = bench_env(ctx.workdir("b6"))
+    work = ctx.workdir("b6")
+    repo = fresh_copy(work)
+    env = bench_env(work)
     helped = [PY, "-m", "src.training.train", "--help"]
     sklearn = [PY, "-c", "import sklearn"]
-    heavy = sorted(imported_modules(helped[1:], ROOT, env) & {"pandas", "sklearn", "mlflow"})
+    heavy = sorted(imported_modules(helped[1:], repo, env) & {"pandas", "sklearn", "mlflow"})
     result.details["heavy_imports_in_help"] = heavy
     if heavy:
         result.notes.append(f"--help imports {', '.join(heavy)}")
     result.a, result.b = alternate(
-        lambda: timed(helped, ROOT, env), lambda: timed(sklearn, ROOT, env), ctx.repeats, ctx.warmup
+        lambda: timed(helped, repo, env), lambda: timed(sklearn, repo, env), ctx.repeats, ctx.warmup
     )
     result.value = ratio(result.a, result.b)
     if ctx.profile or judge(result.value, result.target) == "fail":
-        result.profile = profile_python(helped[1:], ROOT, env)
+        result.profile = profile_python(helped[1:], repo, env)
 
 
 @dataclass(frozen=True)
@@ -800,6 +915,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--fresh", action="store_true", help="drop earlier results of ids not run now"
     )
     parser.add_argument(
+        "--files-at",
+        metavar="REV:PATH,...",
+        help="use these files as of git REV in the copies (a 'before'; use another --out-dir)",
+    )
+    parser.add_argument(
         "--env",
         action="append",
         default=[],
@@ -820,6 +940,8 @@ def main(argv: list[str] | None = None) -> int:
         if not sep or not key:
             raise SystemExit(f"error: --env {item!r}: expected KEY=VALUE")
         EXTRA_ENV[key] = value
+    if args.files_at:
+        OVERLAY.update(load_overlay(args.files_at))
     scratch = Path(tempfile.mkdtemp(prefix="mlops-bench-", dir=args.tmp_dir))
     ctx = Context(tmp=scratch, repeats=args.repeats, warmup=args.warmup, profile=args.profile)
     command = "python tools/bench.py " + " ".join(sys.argv[1:] if argv is None else argv)

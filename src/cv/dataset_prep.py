@@ -58,7 +58,8 @@ def _relative_to_repo(path: Path) -> str | None:
 def dvc_stage_for(output: Path, dvc_yaml: Path = PROJECT_ROOT / "dvc.yaml") -> str | None:
     """Return the name of the dvc.yaml stage whose outs include ``output``, if any."""
     rel = _relative_to_repo(output)
-    if rel is None or not dvc_yaml.is_file():
+    # A checkout without .dvc/ (an export, a tarball) has nothing to compare against.
+    if rel is None or not dvc_yaml.is_file() or not (dvc_yaml.parent / ".dvc").is_dir():
         return None
     try:
         stages = (yaml.safe_load(dvc_yaml.read_text()) or {}).get("stages", {})

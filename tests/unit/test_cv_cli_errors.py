@@ -134,7 +134,7 @@ def _grid_params(tmp_path: Path, cv: dict[str, object]) -> Path:
 @pytest.mark.parametrize(
     ("cv", "needle"),
     [
-        ({"grid": {"imgsz": [64, 96, 100]}}, "cv.grid (epochs=20, imgsz=100, lr0=0.01)"),
+        ({"grid": {"imgsz": [64, 96, 100]}}, "cv.grid (epochs=20, imgsz=100, lr0=0.001)"),
         ({"grid": {"epochs": [-1]}}, "epochs"),
         ({"grid": {"momentum": [0.9]}}, "unknown key"),
         ({"train": {"device": "cuda:7"}}, "cv.train.device = 'cuda:7'"),
