@@ -16,7 +16,7 @@ import pytest
 # Set before `src` is imported, since importing it applies .env.
 os.environ.setdefault("MLOPS_DOTENV", os.devnull)
 
-from src.config import clear_config_cache  # noqa: E402
+from src.config import clear_config_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 
