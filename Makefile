@@ -74,7 +74,7 @@ export: $(INSTALLED) ## Export the model as an MLflow model directory (mlflow mo
 experiments: $(INSTALLED) ## Run 5+ differently configured trainings as runs of one experiment
 	$(PY) -m src.training.experiments
 
-mlflow-ui: $(INSTALLED) ## Serve the MLflow UI on $(MLFLOW_HOST):$(MLFLOW_PORT) over the same store
+mlflow-ui: $(INSTALLED) ## Serve the MLflow UI on 127.0.0.1:5000 over the same store (MLFLOW_PORT=5001 to move it)
 	$(PY) -m src.tracking_cli ui --host $(MLFLOW_HOST) --port $(MLFLOW_PORT)
 
 mlflow-experiments: $(INSTALLED) ## List experiments and their runs with key metrics
@@ -236,7 +236,7 @@ demo: $(INSTALLED) ## Install, reproduce the DVC pipeline, run the experiments; 
 	@echo "  mlflow.db, mlartifacts/ MLflow runs, artifacts and the model registry"
 	@echo "Open the UI:  make mlflow-ui   then browse http://$(MLFLOW_HOST):$(MLFLOW_PORT)"
 
-clean: ## Remove generated outputs (keeps .venv, mlflow.db and the DVC cache)
-	rm -rf data/processed models/*.pkl models/*.json models/iris_mlflow_model reports/evaluation \
-	  reports/plots .pytest_cache .mypy_cache .ruff_cache
+clean: ## Remove generated, untracked outputs (keeps .venv, mlflow.db, the DVC cache, git files)
+	rm -rf data/processed models/iris_model.pkl models/metadata.json models/iris_mlflow_model \
+	  reports/plots runs .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -type d -not -path './.venv/*' -prune -exec rm -rf {} +
