@@ -124,3 +124,20 @@ def test_a_failing_benchmark_becomes_an_error_result() -> None:
     spec = bench.Bench("B9", "x", "a", "b", "≤ 1.0", missing)
     result = bench.measure(spec, ctx)
     assert result.status == "not available" and "train_cv" in result.notes[0]
+
+
+def test_baseline_adds_a_before_after_table_that_survives_merges(tmp_path: Path) -> None:
+    before_dir, after_dir = tmp_path / "before", tmp_path / "after"
+    bench.write_reports([fake_result("B1", [9.0], [2.0])], before_dir, "before")
+    baseline = bench.read_baseline(before_dir / "bench.json", "old code")
+    bench.write_reports([fake_result("B1", [5.0], [2.5])], after_dir, "after", baseline=baseline)
+    bench.write_reports([fake_result("B6", [0.5], [1.0], "≤ 1.5")], after_dir, "again")
+    text = (after_dir / "bench.md").read_text()
+    assert "## Before / after (old code)" in text
+    assert "| B1 | 9.00 s / 2.00 s | 4.50 | 5.00 s / 2.50 s | 2.00 | ≤ 2.0 |" in text
+    assert "Where the time goes" not in text  # B1 passes at 2.00: no remedy text
+
+
+def test_a_missed_target_explains_where_the_time_goes(tmp_path: Path) -> None:
+    bench.write_reports([fake_result("B2", [3.0], [1.0], "≤ 1.5")], tmp_path, "x")
+    assert "ruamel.yaml" in (tmp_path / "bench.md").read_text()
