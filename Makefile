@@ -237,6 +237,6 @@ demo: $(INSTALLED) ## Install, reproduce the DVC pipeline, run the experiments; 
 	@echo "Open the UI:  make mlflow-ui   then browse http://$(MLFLOW_HOST):$(MLFLOW_PORT)"
 
 clean: ## Remove generated, untracked outputs (keeps .venv, mlflow.db, the DVC cache, git files)
-	rm -rf data/processed models/iris_model.pkl models/metadata.json models/iris_mlflow_model \
+	rm -rf data/processed/*.csv models/iris_model.pkl models/metadata.json models/iris_mlflow_model \
 	  reports/plots runs .pytest_cache .mypy_cache .ruff_cache
 	find . -name __pycache__ -type d -not -path './.venv/*' -prune -exec rm -rf {} +
