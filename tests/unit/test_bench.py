@@ -85,7 +85,7 @@ def test_reports_have_the_table_machine_and_samples(tmp_path: Path) -> None:
     results = [fake_result("B1", [3.0, 3.2, 2.8], [1.0, 1.1, 0.9])]
     md_path, json_path = bench.write_reports(results, tmp_path, "python tools/bench.py --only B1")
     text = md_path.read_text()
-    assert "| B1 | what B1 | on | off | 3.00 s | 1.00 s | 3.00 | ≤ 2.0 | **fail** |" in text
+    assert "| B1 | what B1 | on | off | 3.00 s | 1.00 s | 3.000 | ≤ 2.0 | **fail** |" in text
     assert "## Machine" in text and "cores" in text and "mlflow" in text
     data = json.loads(json_path.read_text())
     assert data["results"][0]["a"] == [3.0, 3.2, 2.8]
@@ -134,7 +134,7 @@ def test_baseline_adds_a_before_after_table_that_survives_merges(tmp_path: Path)
     bench.write_reports([fake_result("B6", [0.5], [1.0], "≤ 1.5")], after_dir, "again")
     text = (after_dir / "bench.md").read_text()
     assert "## Before / after (old code)" in text
-    assert "| B1 | 9.00 s / 2.00 s | 4.50 | 5.00 s / 2.50 s | 2.00 | ≤ 2.0 |" in text
+    assert "| B1 | 9.00 s / 2.00 s | 4.500 | 5.00 s / 2.50 s | 2.000 | ≤ 2.0 |" in text
     assert "Where the time goes" not in text  # B1 passes at 2.00: no remedy text
 
 
