@@ -69,6 +69,26 @@ def prepare_zenml() -> None:
     source_utils.set_custom_source_root(str(PROJECT_ROOT))
 
 
+#: Installed ZenML integrations whose materializers the YOLO pipelines never need.
+YOLO_UNUSED_INTEGRATIONS = ("sklearn",)
+
+
+def skip_integrations(names: tuple[str, ...] = YOLO_UNUSED_INTEGRATIONS) -> None:
+    """Keep ZenML from activating ``names`` when it compiles a pipeline in this process.
+
+    Before every run ZenML activates each installed integration to register its
+    materializers. scikit-learn is installed for the Iris half, so the sklearn
+    integration would import scikit-learn and SciPy (about a second and a half here) in
+    every YOLO pipeline run, whose artifacts are only paths and dicts. A pipeline that
+    returned a scikit-learn object would still work (ZenML falls back to its pickle
+    materializer, with a warning), so only the YOLO runners call this.
+    """
+    from zenml.integrations.registry import integration_registry
+
+    for name in names:
+        integration_registry.integrations.pop(name, None)
+
+
 def _client() -> Any:
     prepare_zenml()
     from zenml.client import Client

@@ -15,7 +15,7 @@ from typing import Any
 
 from src.config import CvParams, CvTrainParams
 from src.errors import MlopsError
-from src.zenml_stack import StackInfo, ensure_mlflow_stack, pin_tracking_uri
+from src.zenml_stack import StackInfo, ensure_mlflow_stack, pin_tracking_uri, skip_integrations
 
 DATA_STEP = "prepare_tiny_person_dataset"
 SUMMARY_STEP = "summarize_yolo_experiment"
@@ -65,6 +65,7 @@ def prepare_stack(cv: CvParams) -> StackInfo:
     from src.tracking import use_experiment
 
     info = ensure_mlflow_stack()
+    skip_integrations()
     # Created here rather than by the ZenML tracker, so an embedded store keeps YOLO
     # artifacts in mlartifacts/ like the Iris runs, not in ./mlruns of the working dir.
     use_experiment(cv.tracking.experiment_name)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
+
+import pytest
+
+from src.config import PROJECT_ROOT
 
 BASELINE = "src.zenml_pipelines.run_yolo_pipeline_baseline"
 GRID = "src.zenml_pipelines.run_yolo_pipeline_grid"
@@ -92,3 +98,26 @@ def test_a_failing_step_is_one_line_with_its_own_error_type(
     assert last.startswith("error: pipeline run yolo_e1_img32_lr0.002_baseline_")
     assert "step prepare_tiny_person_dataset:" in last
     assert f"{label.name}: content differs from manifest.json" in last
+
+
+ACTIVATE = (
+    "import sys\n"
+    "from src.zenml_stack import skip_integrations\n"
+    "if sys.argv[1] == 'skip':\n"
+    "    skip_integrations()\n"
+    "from zenml.integrations.registry import integration_registry\n"
+    "integration_registry.activate_integrations()  # what ZenML does before each run\n"
+    "print('sklearn' in sys.modules)\n"
+)
+
+
+@pytest.mark.parametrize(("mode", "imports_sklearn"), [("skip", False), ("default", True)])
+def test_yolo_runners_keep_zenml_from_importing_sklearn(
+    zenml_world: dict[str, Any], mode: str, imports_sklearn: bool
+) -> None:
+    """The runners skip the sklearn integration; without that ZenML imports scikit-learn."""
+    result = subprocess.run(
+        [sys.executable, "-c", ACTIVATE, mode], cwd=PROJECT_ROOT, env=zenml_world["env"],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    assert result.stdout.strip().splitlines()[-1] == str(imports_sklearn)
