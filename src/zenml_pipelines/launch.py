@@ -6,6 +6,7 @@ configuration is one line instead of a failed pipeline run.
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from src.config import CvParams, CvTrainParams
+from src.config import CV_RUNS_DIR, CvParams, CvTrainParams
 from src.errors import MlopsError
 from src.zenml_stack import StackInfo, ensure_mlflow_stack, pin_tracking_uri, skip_integrations
 
@@ -42,6 +43,20 @@ class PipelineOutcome:
             "seconds": round(self.seconds, 2),
             "summary": self.summary,
         }
+
+
+def runner_parser(module: str, doc: str, *, summary_help: str) -> argparse.ArgumentParser:
+    """Return the options both pipeline runners share: params file, runs folder, JSON out."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=doc.split("\n")[0])
+    parser.add_argument("--params", default=None, help="params file (default: params.yaml)")
+    parser.add_argument(
+        "--runs-dir",
+        type=Path,
+        default=CV_RUNS_DIR,
+        help="where each configuration's ultralytics folder is kept",
+    )
+    parser.add_argument("--summary-out", type=Path, default=None, help=summary_help)
+    return parser
 
 
 def timestamp() -> str:

@@ -11,30 +11,26 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from src.cli import run_main
-from src.config import CV_RUNS_DIR, get_config
+from src.config import get_config
 from src.io_utils import atomic_write_json
+from src.zenml_pipelines.launch import (
+    preflight,
+    prepare_stack,
+    run_yolo_pipeline,
+    runner_parser,
+    timestamp,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser."""
-    parser = argparse.ArgumentParser(
-        prog="python -m src.zenml_pipelines.run_yolo_pipeline_baseline",
-        description=__doc__.split("\n")[0],
+    return runner_parser(
+        "src.zenml_pipelines.run_yolo_pipeline_baseline",
+        __doc__,
+        summary_help="also write the run's outcome as JSON here",
     )
-    parser.add_argument("--params", default=None, help="params file (default: params.yaml)")
-    parser.add_argument(
-        "--runs-dir",
-        type=Path,
-        default=CV_RUNS_DIR,
-        help="where each configuration's ultralytics folder is kept",
-    )
-    parser.add_argument(
-        "--summary-out", type=Path, default=None, help="also write the run's outcome as JSON here"
-    )
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +39,6 @@ def main(argv: list[str] | None = None) -> int:
     cv = get_config(args.params).cv
 
     from src.cv.yolo_training import run_name_for
-    from src.zenml_pipelines.launch import preflight, prepare_stack, run_yolo_pipeline, timestamp
 
     preflight([cv.train])
     stack = prepare_stack(cv)

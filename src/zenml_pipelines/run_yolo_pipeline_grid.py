@@ -19,22 +19,23 @@ from pathlib import Path
 from typing import Any
 
 from src.cli import run_main
-from src.config import CV_RUNS_DIR, REPORTS_DIR, get_config
+from src.config import REPORTS_DIR, get_config
 from src.io_utils import atomic_write_json
+from src.zenml_pipelines.launch import (
+    preflight,
+    prepare_stack,
+    run_yolo_pipeline,
+    runner_parser,
+    timestamp,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser."""
-    parser = argparse.ArgumentParser(
-        prog="python -m src.zenml_pipelines.run_yolo_pipeline_grid",
-        description=__doc__.split("\n")[0],
-    )
-    parser.add_argument("--params", default=None, help="params file (default: params.yaml)")
-    parser.add_argument(
-        "--runs-dir",
-        type=Path,
-        default=CV_RUNS_DIR,
-        help="where each configuration's ultralytics folder is kept",
+    parser = runner_parser(
+        "src.zenml_pipelines.run_yolo_pipeline_grid",
+        __doc__,
+        summary_help="also write every run's outcome and the decision as JSON here",
     )
     parser.add_argument(
         "--report-dir", type=Path, default=REPORTS_DIR, help="where the decision report is written"
@@ -46,12 +47,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-register", action="store_true", help="leave the model registry unchanged"
     )
     parser.add_argument("--no-report", action="store_true", help="skip the decision report")
-    parser.add_argument(
-        "--summary-out",
-        type=Path,
-        default=None,
-        help="also write every run's outcome and the decision as JSON here",
-    )
     return parser
 
 
@@ -63,7 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     axes = tuple(key for key, value in cv.grid.model_dump().items() if value is not None)
 
     from src.cv.yolo_training import run_name_for
-    from src.zenml_pipelines.launch import preflight
 
     names = [run_name_for(params, axes) for params in configs]
     preflight(configs)
@@ -73,7 +67,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from src.cv.grid import format_table, register_best, select_best
-    from src.zenml_pipelines.launch import prepare_stack, run_yolo_pipeline, timestamp
 
     stack = prepare_stack(cv)
     grid_id = f"grid-{timestamp()}"
