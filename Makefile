@@ -224,7 +224,7 @@ format: $(INSTALLED) ## Apply ruff's formatting and safe fixes
 
 ##@ Demo and housekeeping
 .PHONY: demo clean
-demo: $(INSTALLED) ## Install, reproduce the DVC pipeline, run the experiments; offline, no server
+demo: $(INSTALLED) ## Install, reproduce the DVC pipeline, run the Iris experiments and the YOLO baseline pipeline; offline
 	$(DVC) repro
 	$(PY) -m src.training.experiments
 	$(PY) -m src.zenml_pipelines.run_yolo_pipeline_baseline
