@@ -907,7 +907,7 @@ REMEDIES: dict[str, str] = {
         "the stat of every file of the dataset folders, and dvc.yaml, dvc.lock and "
         "params.yaml parsed several times. Already done: `ruamel.yaml.clib` is a dependency, "
         "so those parses run in C (ruamel.yaml 0.19 no longer pulls it in; the ratio went "
-        "from 1.71 to 1.54 with it). What is left scales with the number of stages and "
+        "from 1.71 to about 1.52 with it). What is left scales with the number of stages and "
         "dependencies (6 stages, two of them the YOLO dataset's): meeting 1.5 would take "
         "fewer dependencies per stage (folders instead of files, which reruns stages for "
         "unrelated edits) or a DVC that imports networkx lazily."
