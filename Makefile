@@ -200,10 +200,10 @@ test-tools: ## Install the Debian tools of the integration tests (docker-compose
 ##@ Benchmarks
 .PHONY: bench bench-install
 bench: $(INSTALLED) ## Measure tooling overheads B1-B6 into reports/bench.md (BENCH_ARGS="--only B1,B6 --repeats 5")
-	$(PY) tools/bench.py $(BENCH_ARGS)
+	$(PY) -m tools.bench $(BENCH_ARGS)
 
 bench-install: $(INSTALLED) ## Measure `make install` into empty venvs, cold and warm pip cache (B7, minutes)
-	$(PY) tools/bench.py --only B7 $(BENCH_ARGS)
+	$(PY) -m tools.bench --only B7 $(BENCH_ARGS)
 
 ##@ Quality
 .PHONY: test test-fast lint format

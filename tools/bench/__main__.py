@@ -1,9 +1,9 @@
-"""Measure what the tooling costs on this machine (issue 5): ``python tools/bench.py``.
+"""Measure what the tooling costs on this machine (issue 5): ``python -m tools.bench``.
 
-    python tools/bench.py                       # B1-B6, 5 runs each after a warm-up
-    python tools/bench.py --only B1,B6 --repeats 3
-    python tools/bench.py --only B7             # cold and warm `make install` (minutes)
-    python tools/bench.py --all                 # B1-B7
+    python -m tools.bench                       # B1-B6, 5 runs each after a warm-up
+    python -m tools.bench --only B1,B6 --repeats 3
+    python -m tools.bench --only B7             # cold and warm `make install` (minutes)
+    python -m tools.bench --all                 # B1-B7
 
 Every figure is the median of ``--repeats`` runs after ``--warmup`` discarded ones, and
 the two sides of a ratio are alternated within the same invocation (A B, B A, A B ...)
@@ -39,8 +39,7 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
-# Runnable as `python tools/bench.py` from any directory.
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -1101,7 +1100,7 @@ def select(only: str | None, everything: bool) -> list[Bench]:
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser."""
     parser = argparse.ArgumentParser(
-        prog="python tools/bench.py", description=__doc__.splitlines()[0]
+        prog="python -m tools.bench", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--only", help="comma-separated ids, e.g. B1,B6 (default: B1-B6)")
     parser.add_argument("--all", action="store_true", help="run B1-B7 (B7 takes minutes)")
@@ -1168,7 +1167,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     scratch = Path(tempfile.mkdtemp(prefix="mlops-bench-", dir=args.tmp_dir))
     ctx = Context(tmp=scratch, repeats=args.repeats, warmup=args.warmup, profile=args.profile)
-    command = "python tools/bench.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = "python -m tools.bench " + " ".join(sys.argv[1:] if argv is None else argv)
     results = []
     try:
         for bench in benches:

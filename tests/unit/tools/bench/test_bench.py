@@ -1,4 +1,4 @@
-"""tools/bench.py: statistics, alternation, verdicts and report writing, with fake timings.
+"""tools/bench: statistics, alternation, verdicts and report writing, with fake timings.
 
 No timing is asserted anywhere: the benchmark itself is run by `make bench`, not by tests.
 """
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("bench", ROOT / "tools" / "bench.py")
+ROOT = Path(__file__).resolve().parents[4]
+_spec = importlib.util.spec_from_file_location("bench", ROOT / "tools" / "bench" / "__main__.py")
 assert _spec is not None and _spec.loader is not None
 bench = importlib.util.module_from_spec(_spec)
 sys.modules["bench"] = bench  # dataclasses look their module up by name
@@ -83,7 +83,7 @@ def fake_result(id_: str, a: list[float], b: list[float], target: str = "≤ 2.0
 
 def test_reports_have_the_table_machine_and_samples(tmp_path: Path) -> None:
     results = [fake_result("B1", [3.0, 3.2, 2.8], [1.0, 1.1, 0.9])]
-    md_path, json_path = bench.write_reports(results, tmp_path, "python tools/bench.py --only B1")
+    md_path, json_path = bench.write_reports(results, tmp_path, "python -m tools.bench --only B1")
     text = md_path.read_text()
     assert "| B1 | what B1 | on | off | 3.00 s | 1.00 s | 3.000 | ≤ 2.0 | **fail** |" in text
     assert "## Machine" in text and "cores" in text and "mlflow" in text

@@ -1,0 +1,1 @@
+"""Project tools: dataset builders run by DVC, and the benchmark (``python -m tools.bench``)."""
