@@ -26,11 +26,10 @@ from src.config import (
 )
 from src.errors import DataError
 from src.io_utils import atomic_write, sha256_file
+from src.iris.dataset import read_iris_csv
 
 if TYPE_CHECKING:
     import pandas as pd
-
-COLUMNS = (*IRIS_FEATURES, IRIS_TARGET)
 
 
 def load_bundled_iris() -> pd.DataFrame:
@@ -41,63 +40,6 @@ def load_bundled_iris() -> pd.DataFrame:
     frame = bunch.frame.copy()
     frame.columns = [*IRIS_FEATURES, IRIS_TARGET]
     frame[IRIS_TARGET] = [IRIS_CLASSES[int(i)] for i in frame[IRIS_TARGET]]
-    return frame
-
-
-def read_iris_csv(path: Path) -> pd.DataFrame:
-    """Return the Iris table in ``path`` after checking columns, numbers, NaNs and classes."""
-    import pandas as pd
-
-    if not path.is_file():
-        raise DataError(f"{path}: file not found; run `make prepare` or `make dvc-repro`")
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{path}: not a readable CSV ({first_line})") from None
-    return validate_iris_frame(frame, path)
-
-
-def validate_iris_frame(frame: pd.DataFrame, source: Path | str) -> pd.DataFrame:
-    """Return ``frame`` unchanged if it is a valid Iris table; raise DataError otherwise."""
-    import pandas as pd
-
-    missing = [c for c in COLUMNS if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"{source}: missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}"
-        )
-    extra = [c for c in frame.columns if c not in COLUMNS]
-    if extra:
-        raise DataError(
-            f"{source}: unexpected column(s) {', '.join(map(str, extra))}; "
-            f"expected {', '.join(COLUMNS)}"
-        )
-    if frame.empty:
-        raise DataError(f"{source}: no rows")
-    for column in IRIS_FEATURES:
-        values = pd.to_numeric(frame[column], errors="coerce")
-        bad = values.isna() & frame[column].notna()
-        if bad.any():
-            row = int(bad.idxmax())
-            raise DataError(
-                f"{source}: column {column}, row {row + 2}: "
-                f"{frame[column].iloc[row]!r} is not a number"
-            )
-    nan_rows = frame[list(COLUMNS)].isna().any(axis=1)
-    if nan_rows.any():
-        raise DataError(
-            f"{source}: row {int(nan_rows.idxmax()) + 2} has an empty value; "
-            "every feature and the species must be set"
-        )
-    unknown = sorted(set(frame[IRIS_TARGET]) - set(IRIS_CLASSES))
-    if unknown:
-        raise DataError(
-            f"{source}: column {IRIS_TARGET}: unknown class(es) {unknown}; "
-            f"expected one of {', '.join(IRIS_CLASSES)}"
-        )
-    frame = frame[list(COLUMNS)].copy()
-    frame[list(IRIS_FEATURES)] = frame[list(IRIS_FEATURES)].astype(float)
     return frame
 
 

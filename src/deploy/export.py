@@ -29,10 +29,14 @@ def export_mlflow_model(
     import mlflow.sklearn
     from mlflow.models import infer_signature
 
-    from src.data.prepare import read_iris_csv
+    from src.iris.dataset import read_iris_csv
+    from src.iris.model_io import (
+        SKOPS_TRUSTED_TYPES,
+        import_skops_io,
+        load_verified_model,
+        model_requirements,
+    )
     from src.tracking import pinned_requirements
-    from src.training.model_io import import_skops_io, load_verified_model
-    from src.training.train import SKOPS_TRUSTED_TYPES, model_requirements
 
     import_skops_io()  # save_model writes skops; this import skips loading torch
     model = load_verified_model(metadata_path)

@@ -43,11 +43,6 @@ from src.io_utils import (
     sha256_text,
 )
 
-#: Types skops must trust to load a random forest; anything else is refused.
-SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
-#: Declared instead of inferred: MLflow's inference spawns a subprocess (~10 s).
-MODEL_REQUIREMENTS = ("scikit-learn", "numpy", "pandas", "skops", "cloudpickle")
-
 
 def build_estimator(params: TrainParams) -> Any:
     """Return an unfitted scikit-learn classifier for ``params.algorithm``."""
@@ -86,17 +81,6 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def model_requirements() -> list[str]:
-    """Return pinned requirements of a logged model (declared: inference is slow)."""
-    versions = {}
-    for name in MODEL_REQUIREMENTS:
-        try:
-            versions[name] = package_version(name)
-        except Exception:
-            continue
-    return [f"{name}=={ver}" for name, ver in versions.items()]
-
-
 def train_model(
     *,
     params_path: Path | str | None = None,
@@ -115,8 +99,8 @@ def train_model(
     are validated by the same model. ``use_mlflow=False`` trains with no tracking
     at all; ``save=False`` writes no local files (used by the experiments grid).
     """
-    from src.data.prepare import read_iris_csv
-    from src.evaluation.evaluate import evaluate_model
+    from src.iris.dataset import read_iris_csv
+    from src.iris.metrics import evaluate_model
 
     config = get_config(params_path)
     params = with_overrides(config.train, "train_model()", "train", **overrides)
@@ -133,8 +117,8 @@ def train_model(
     model = build_estimator(params).fit(train[features], train[IRIS_TARGET])
     report = evaluate_model(model, test[features], test[IRIS_TARGET].tolist())
 
+    from src.iris.model_io import serialize_model
     from src.tracking import git_commit
-    from src.training.model_io import serialize_model
 
     model_bytes = serialize_model(model)
     effective = config.model_copy(update={"train": params})
@@ -188,8 +172,8 @@ def _track(
     from mlflow.models import infer_signature
 
     from src import tracking
-    from src.evaluation.evaluate import confusion_figure
-    from src.training.model_io import import_skops_io
+    from src.iris.metrics import confusion_figure
+    from src.iris.model_io import SKOPS_TRUSTED_TYPES, import_skops_io, model_requirements
 
     settings = params.mlflow
     data_hash = sha256_text(metadata["data"]["train_sha256"] + metadata["data"]["test_sha256"])

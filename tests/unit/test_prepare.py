@@ -9,8 +9,9 @@ import pytest
 
 from src.cli import run_main
 from src.config import IRIS_CLASSES, DataParams
-from src.data.prepare import main, prepare_iris_splits, read_iris_csv
+from src.data.prepare import main, prepare_iris_splits
 from src.errors import DataError
+from src.iris.dataset import read_iris_csv
 from tests.iris_helpers import make_splits
 
 

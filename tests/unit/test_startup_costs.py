@@ -39,7 +39,7 @@ def test_train_help_imports_no_data_science_stack() -> None:
 def test_skops_import_leaves_torch_out_and_trusts_the_same_estimators() -> None:
     probe = (
         "import json, sys\n"
-        "from src.training.model_io import import_skops_io\n"
+        "from src.iris.model_io import import_skops_io\n"
         "import_skops_io()\n"
         "from skops.io._trusted_types import SKLEARN_ESTIMATOR_TYPE_NAMES as names\n"
         "print(json.dumps({'torch': 'torch' in sys.modules, 'names': names}))\n"

@@ -12,9 +12,10 @@ from sklearn.metrics import accuracy_score, f1_score
 from src.cli import run_main
 from src.config import IRIS_CLASSES
 from src.errors import ConfigError, DataError, OutputError
-from src.evaluation.evaluate import evaluate_predictions, write_evaluation
+from src.evaluation.evaluate import write_evaluation
 from src.io_utils import sha256_file
-from src.training.model_io import load_verified_model
+from src.iris.metrics import evaluate_predictions
+from src.iris.model_io import load_verified_model
 from src.training.train import main, train_model
 from tests.iris_helpers import make_splits
 

@@ -1,4 +1,4 @@
-"""Save and load the Iris model file: a pickle whose sha256 is verified before every load.
+"""Save and load the Iris model: a pickle verified by sha256, and what its MLflow copy needs.
 
 Unpickling runs code, so a model file is only loaded when its bytes match the
 hash recorded in ``metadata.json`` by the training that wrote it. The MLflow copy
@@ -14,12 +14,29 @@ import json
 import pickle
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version as package_version
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from src.errors import DataError
 from src.io_utils import sha256_file
+
+#: Types skops must trust to load a random forest; anything else is refused.
+SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
+#: Declared instead of inferred: MLflow's inference spawns a subprocess (~10 s).
+MODEL_REQUIREMENTS = ("scikit-learn", "numpy", "pandas", "skops", "cloudpickle")
+
+
+def model_requirements() -> list[str]:
+    """Return pinned requirements of a logged model (declared: inference is slow)."""
+    versions = {}
+    for name in MODEL_REQUIREMENTS:
+        try:
+            versions[name] = package_version(name)
+        except Exception:
+            continue
+    return [f"{name}=={ver}" for name, ver in versions.items()]
 
 
 def serialize_model(model: Any) -> bytes:
