@@ -130,10 +130,10 @@ cv-train: $(INSTALLED) ## Train YOLOv8n once with cv.train into one MLflow run (
 	$(PY) -m src.train_cv $(ARGS)
 
 zenml-init: $(INSTALLED) ## zenml init at the repo root; register the local MLflow stack if none is active
-	$(PY) -m src.zenml_stack init
+	$(PY) -m src.zenml_setup init
 
 zenml-stack-local: $(INSTALLED) ## (Re)register and activate the local stack: default orchestrator + MLflow tracker
-	$(PY) -m src.zenml_stack local
+	$(PY) -m src.zenml_setup local
 
 zenml-baseline: $(INSTALLED) ## Run the YOLO pipeline once with cv.train (data -> train -> evaluate -> summary)
 	$(PY) -m src.zenml_pipelines.run_yolo_pipeline_baseline
@@ -170,20 +170,20 @@ stack-logs: ## Follow the compose services' logs
 stack-status: $(INSTALLED) ## Show the compose services (if Docker is here) and the no-Docker stack
 	@if command -v docker >/dev/null 2>&1; then $(COMPOSE) ps; \
 	  else echo "compose: no Docker engine on this machine"; fi
-	@$(PY) -m src.stack status || true
+	@$(PY) -m src.services status || true
 
 stack-up-local: $(INSTALLED) ## Start the same stack without Docker on 127.0.0.1 (moto S3, MLflow, ZenML)
-	$(PY) -m src.stack up
+	$(PY) -m src.services up
 
 stack-down-local: $(INSTALLED) ## Stop exactly the processes stack-up-local started
-	$(PY) -m src.stack down
+	$(PY) -m src.services down
 
 stack-register: $(INSTALLED) ## ZenML login + S3/MLflow stack, DVC remote `minio`, from .env (idempotent)
-	$(PY) -m src.stack register
+	$(PY) -m src.services register
 
 doctor: ## Check venv, versions, S3, MLflow, ZenML, DVC remote: one line each, non-zero on failure
 	@test -x $(PY) || { echo "✗ venv               $(VENV) missing — hint: make install"; exit 1; }
-	@$(PY) -m src.stack doctor $(DOCTOR_ARGS)
+	@$(PY) -m src.services doctor $(DOCTOR_ARGS)
 
 test-tools: ## Install the Debian tools of the integration tests (docker-compose, chromium) if apt can
 	@missing=""; for tool in $(TEST_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \

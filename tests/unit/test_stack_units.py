@@ -15,15 +15,15 @@ import pytest
 
 from src.errors import ConfigError
 from src.runtime_env import apply_runtime_defaults
-from src.stack import local_services
-from src.stack.doctor import Check, locked_versions, run_checks
-from src.stack.register import require_separate_zenml_state
-from src.stack.settings import StackSettings
-from src.zenml_stack import Registration, masked
+from src.services import processes
+from src.services.bootstrap import require_separate_zenml_state
+from src.services.doctor import Check, locked_versions, run_checks
+from src.services.settings import ServiceSettings
+from src.zenml_setup.components import Registration, masked
 
 
 def test_settings_defaults_select_nothing() -> None:
-    settings = StackSettings.from_env({})
+    settings = ServiceSettings.from_env({})
     assert not settings.selected
     assert settings.s3_endpoint_url == "http://127.0.0.1:9000"
     assert settings.mlflow_url == "http://127.0.0.1:5000"
@@ -31,7 +31,7 @@ def test_settings_defaults_select_nothing() -> None:
 
 
 def test_settings_follow_ports_and_urls() -> None:
-    settings = StackSettings.from_env(
+    settings = ServiceSettings.from_env(
         {
             "S3_PORT": "9100",
             "MLFLOW_PORT": "5100",
@@ -45,7 +45,7 @@ def test_settings_follow_ports_and_urls() -> None:
     assert settings.mlflow_url == "http://127.0.0.1:5100"
     assert settings.zenml_url == "http://127.0.0.1:8100"
     # The embedded store's URI is no server: it neither selects the stack nor is its URL.
-    embedded = StackSettings.from_env({"MLFLOW_TRACKING_URI": "sqlite:////tmp/x.db"})
+    embedded = ServiceSettings.from_env({"MLFLOW_TRACKING_URI": "sqlite:////tmp/x.db"})
     assert not embedded.selected and embedded.mlflow_url == "http://127.0.0.1:5000"
 
 
@@ -60,12 +60,12 @@ def test_settings_follow_ports_and_urls() -> None:
 )
 def test_settings_errors_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("?", r"\?")):
-        StackSettings.from_env(env)
+        ServiceSettings.from_env(env)
 
 
 def test_missing_credentials_are_listed() -> None:
     with pytest.raises(ConfigError, match="AWS_SECRET_ACCESS_KEY, ZENML_ADMIN_PASSWORD unset"):
-        StackSettings.from_env({"AWS_ACCESS_KEY_ID": "k"}).require_credentials()
+        ServiceSettings.from_env({"AWS_ACCESS_KEY_ID": "k"}).require_credentials()
 
 
 def test_dotenv_relative_values_are_anchored_beside_the_file(
@@ -98,7 +98,7 @@ def test_change_lines_hide_secrets() -> None:
 
 
 def test_stale_pid_file_is_ignored_and_removed(tmp_path: Path) -> None:
-    settings = StackSettings.from_env({"STACK_RUN_DIR": str(tmp_path)})
+    settings = ServiceSettings.from_env({"STACK_RUN_DIR": str(tmp_path)})
     finished = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         capture_output=True,
@@ -108,9 +108,9 @@ def test_stale_pid_file_is_ignored_and_removed(tmp_path: Path) -> None:
     pid_file = tmp_path / "s3.pid"
     # A PID of a process that has exited (or was recycled: other creation time).
     pid_file.write_text(json.dumps({"pid": int(finished.stdout), "create_time": 1.0}))
-    assert local_services.running_pid(settings, "s3") is None
+    assert processes.running_pid(settings, "s3") is None
     assert not pid_file.exists()
-    assert local_services.stop_stack(settings, echo=lambda _: None) == []
+    assert processes.stop_services(settings, echo=lambda _: None) == []
 
 
 def test_port_probe_and_health_of_a_closed_port() -> None:
@@ -118,15 +118,15 @@ def test_port_probe_and_health_of_a_closed_port() -> None:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         port = sock.getsockname()[1]
-        assert local_services.port_in_use("127.0.0.1", port)
-    assert not local_services.port_in_use("127.0.0.1", port)
-    assert not local_services.http_ok(f"http://127.0.0.1:{port}/health", timeout=1)
+        assert processes.port_in_use("127.0.0.1", port)
+    assert not processes.port_in_use("127.0.0.1", port)
+    assert not processes.http_ok(f"http://127.0.0.1:{port}/health", timeout=1)
 
 
 def test_s3_objects_survive_save_and_load(tmp_path: Path) -> None:
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-    from src.stack.s3_server import _client, load_objects, save_objects
+    from src.services.s3_server import _client, load_objects, save_objects
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -152,7 +152,7 @@ def test_s3_objects_survive_save_and_load(tmp_path: Path) -> None:
 
 def test_doctor_on_the_embedded_default_skips_the_servers(mlflow_store: str) -> None:
     lines: list[str] = []
-    results = run_checks(StackSettings.from_env({}), echo=lines.append)
+    results = run_checks(ServiceSettings.from_env({}), echo=lines.append)
     by_name = {result.name: result for result in results}
     assert by_name["versions"].ok and by_name["MLflow store"].ok
     assert by_name["S3 reachable"].ok is None and lines[-1].startswith("– DVC remote")

@@ -1,7 +1,7 @@
 """The no-Docker server stack on free loopback ports, shared by the tests of this folder.
 
 One session fixture starts S3 (moto), the MLflow server and the ZenML server with
-``python -m src.stack up``, runs the bootstrap (``python -m src.stack register``) and
+``python -m src.services up``, runs the bootstrap (``python -m src.services register``) and
 stops them at the end, checking that no process of theirs survives. Everything the
 stack writes lives in a temporary folder: its run folder (PID files, logs, SQLite
 databases), the ZenML client state, DVC's global/site config, a ``dvc init --no-scm``
@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from src.runtime_env import read_dotenv
-from src.stack.settings import STACK_VARIABLES, StackSettings
+from src.services.settings import STACK_VARIABLES, ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[3]
 PY = sys.executable
@@ -70,7 +70,7 @@ class Stack:
 
     root: Path
     env: dict[str, str]
-    settings: StackSettings
+    settings: ServiceSettings
     dvc_repo: Path
     dotenv: Path
     start_seconds: float = 0.0
@@ -101,8 +101,8 @@ class Stack:
         return result
 
     def stack_cli(self, *args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-        """Run ``python -m src.stack ARGS``."""
-        return self.run(PY, "-m", "src.stack", *args, **kwargs)
+        """Run ``python -m src.services ARGS``."""
+        return self.run(PY, "-m", "src.services", *args, **kwargs)
 
     def mlflow_api(self, endpoint: str, **query: str) -> Any:
         """Return the JSON answer of the MLflow REST API at ``/api/2.0/mlflow/<endpoint>``."""
@@ -202,7 +202,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         key: str(dotenv.parent / value[2:]) if value.startswith("./") else value
         for key, value in read_dotenv(dotenv).items()
     }
-    settings = StackSettings.from_env(values)
+    settings = ServiceSettings.from_env(values)
     dvc_repo = root / "dvc-repo"
     dvc_repo.mkdir()
     handle = Stack(root=root, env=env, settings=settings, dvc_repo=dvc_repo, dotenv=dotenv)
@@ -223,7 +223,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield handle
     finally:
         subprocess.run(
-            [PY, "-m", "src.stack", "down"], cwd=ROOT, env=env, capture_output=True, timeout=120
+            [PY, "-m", "src.services", "down"], cwd=ROOT, env=env, capture_output=True, timeout=120
         )
         leftovers = _our_processes(root)
         for process in leftovers:  # only ours: matched by the test's own folder

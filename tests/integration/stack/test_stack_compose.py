@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
-from src.stack.doctor import locked_versions
-from src.stack.settings import STACK_VARIABLES
+from src.services.doctor import locked_versions
+from src.services.settings import STACK_VARIABLES
 
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE_FILE = ROOT / "docker-compose.yml"

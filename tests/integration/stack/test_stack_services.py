@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from src.stack.settings import BUCKETS
+from src.services.settings import BUCKETS
 from tests.integration.stack.conftest import Stack
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from src.zenml_stack import SERVER_ARTIFACT_STORE_NAME, SERVER_TRACKER_NAME
+from src.zenml_setup.server_stack import SERVER_ARTIFACT_STORE_NAME, SERVER_TRACKER_NAME
 from tests.integration.stack.conftest import PY, Stack
 
 
@@ -75,6 +75,6 @@ def test_baseline_pipeline_runs_on_s3_and_the_mlflow_server(stack: Stack) -> Non
     assert stack.bucket_keys("mlflow", f"{run['info']['experiment_id']}/{run_id}/")
 
     # The stack that ran is the registered one: S3 store + MLflow tracker on the server.
-    shown = stack.run(PY, "-m", "src.zenml_stack", "show")
+    shown = stack.run(PY, "-m", "src.zenml_setup", "show")
     assert SERVER_TRACKER_NAME in shown.stdout and SERVER_ARTIFACT_STORE_NAME in shown.stdout
     assert stack.settings.mlflow_url in shown.stdout

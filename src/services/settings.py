@@ -1,7 +1,7 @@
 """The stack's configuration, read once from the environment (which ``.env`` fills).
 
 The same variables drive both ways to run the servers: ``docker-compose.yml``
-interpolates them and :mod:`src.stack.local_services` reads them here, so one
+interpolates them and :mod:`src.services.processes` reads them here, so one
 ``.env`` selects the stack for the trainers, the ZenML client, DVC and the tools.
 Nothing in this module talks to a server.
 """
@@ -24,7 +24,7 @@ ZENML_BUCKET = "zenml"
 DVC_BUCKET = "dvc"
 BUCKETS: tuple[str, ...] = (MLFLOW_BUCKET, ZENML_BUCKET, DVC_BUCKET)
 
-#: The DVC remote ``make stack-register`` configures (ZenML names: src.zenml_stack).
+#: The DVC remote ``make stack-register`` configures (ZenML names: src.zenml_setup.server_stack).
 DVC_REMOTE_NAME = "minio"
 
 #: Variables that select or describe the server stack (documented in ``.env.example``).
@@ -71,7 +71,7 @@ def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ..
 
 
 @dataclass(frozen=True)
-class StackSettings:
+class ServiceSettings:
     """Where each service of the server stack is, and the credentials to use it."""
 
     host: str = "127.0.0.1"
@@ -97,7 +97,7 @@ class StackSettings:
     selected: bool = False
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> StackSettings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ServiceSettings:
         """Return the settings in ``env`` (default ``os.environ``); raise ConfigError if invalid."""
         env = os.environ if env is None else env
         host = env.get("STACK_HOST") or "127.0.0.1"
@@ -146,9 +146,9 @@ class StackSettings:
             ),
         )
 
-    def require_credentials(self) -> None:
-        """Raise ConfigError naming each missing credential variable."""
-        missing = [
+    def missing_credentials(self) -> list[str]:
+        """Return the credential variables that are unset, in ``.env.example``'s order."""
+        return [
             name
             for name, value in (
                 ("AWS_ACCESS_KEY_ID", self.access_key_id),
@@ -157,6 +157,10 @@ class StackSettings:
             )
             if not value
         ]
+
+    def require_credentials(self) -> None:
+        """Raise ConfigError naming each missing credential variable."""
+        missing = self.missing_credentials()
         if missing:
             raise ConfigError(
                 f"{', '.join(missing)} unset: copy .env.example to .env and set "

@@ -1,4 +1,4 @@
-"""Command line of the server stack: ``python -m src.stack COMMAND``.
+"""Command line of the server stack: ``python -m src.services COMMAND``.
 
     up        start S3 (moto), the MLflow server and the ZenML server on loopback
     down      stop exactly the processes ``up`` started
@@ -17,12 +17,12 @@ from pathlib import Path
 
 from src.cli import run_main
 from src.runtime_env import PROJECT_ROOT
-from src.stack.settings import StackSettings
+from src.services.settings import ServiceSettings
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m src.stack", description=__doc__.splitlines()[0]
+        prog="python -m src.services", description=__doc__.splitlines()[0]
     )
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="start the no-Docker stack on loopback")
@@ -53,34 +53,34 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    settings = StackSettings.from_env()
+    settings = ServiceSettings.from_env()
     if args.command == "up":
-        from src.stack.local_services import start_stack
+        from src.services.processes import start_services
 
         began = time.monotonic()
         print(f"Starting the no-Docker stack (run folder {settings.run_dir})")
-        statuses = start_stack(settings, timeout=args.timeout)
+        statuses = start_services(settings, timeout=args.timeout)
         for status in statuses:
             print(f"  {status.line}")
         print(f"Stack up in {time.monotonic() - began:.1f} s. Next: make stack-register")
         return 0
     if args.command == "down":
-        from src.stack.local_services import SERVICE_NAMES, stop_stack
+        from src.services.processes import SERVICE_NAMES, stop_services
 
-        stopped = stop_stack(settings, names=args.services or SERVICE_NAMES)
+        stopped = stop_services(settings, names=args.services or SERVICE_NAMES)
         print("Stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
         return 0
     if args.command == "status":
-        from src.stack.local_services import stack_status
+        from src.services.processes import service_status
 
-        statuses = stack_status(settings)
+        statuses = service_status(settings)
         for status in statuses:
             print(status.line)
         return 0 if all(status.healthy for status in statuses) else 1
     if args.command == "register":
-        from src.stack.register import register_stack
+        from src.services.bootstrap import bootstrap_clients
 
-        changes = register_stack(
+        changes = bootstrap_clients(
             settings, dvc_repo=args.dvc_repo, zenml=not args.skip_zenml, dvc=not args.skip_dvc
         )
         changed = [change for change in changes if change.changed]
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(changed)} change(s)." if changed else "Nothing to change: already registered.")
         return 0
     if args.command == "doctor":
-        from src.stack.doctor import run_doctor
+        from src.services.doctor import run_doctor
 
         return run_doctor(settings, dvc_repo=args.dvc_repo)
     raise AssertionError(args.command)

@@ -1,7 +1,7 @@
 """The server stack without Docker: S3 (moto), an MLflow server and a ZenML server on loopback.
 
-    make stack-up-local      # python -m src.stack up
-    make stack-down-local    # python -m src.stack down
+    make stack-up-local      # python -m src.services up
+    make stack-down-local    # python -m src.services down
 
 Each service is a background process group started here, with its PID file and
 log in one run folder (``STACK_RUN_DIR``, default ``.stack/``)::
@@ -12,7 +12,7 @@ log in one run folder (``STACK_RUN_DIR``, default ``.stack/``)::
 
 A PID file records the process's creation time too, so ``down`` signals exactly
 the process groups this module started, never a recycled PID. Ports, keys and
-the ZenML admin account come from :class:`~src.stack.settings.StackSettings`.
+the ZenML admin account come from :class:`~src.services.settings.ServiceSettings`.
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from src.errors import ServiceError
-from src.stack.settings import BUCKETS, MLFLOW_BUCKET, StackSettings
+from src.services.settings import BUCKETS, MLFLOW_BUCKET, ServiceSettings
 
+#: The services, in start order (S3 first: the servers store their artifacts there).
 SERVICE_NAMES: tuple[str, ...] = ("s3", "mlflow", "zenml")
 #: Client-side variables that must not leak into a server's own environment
 #: (a ZenML server given ZENML_STORE_URL=http://... would try to talk to itself).
@@ -46,18 +46,28 @@ Echo = Callable[[str], None]
 
 
 @dataclass(frozen=True)
-class ServiceSpec:
-    """How to start one service and how to tell it is ready."""
+class ServiceEndpoint:
+    """Where one service listens and how to tell it is ready."""
 
     name: str
     label: str
     port: int
     port_variable: str
-    command: tuple[str, ...]
-    env: Mapping[str, str]
     health_url: str
     #: moto answers an anonymous GET with 403: any HTTP answer means it is up.
     any_answer_is_healthy: bool = False
+
+    @property
+    def url(self) -> str:
+        return self.health_url.removesuffix("/health").rstrip("/")
+
+
+@dataclass(frozen=True)
+class ServiceSpec(ServiceEndpoint):
+    """An endpoint plus the command and environment that start the service."""
+
+    command: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -103,7 +113,7 @@ def _jwt_secret(path: Path) -> str:
     return path.read_text().strip()
 
 
-def service_specs(settings: StackSettings) -> dict[str, ServiceSpec]:
+def service_specs(settings: ServiceSettings) -> dict[str, ServiceSpec]:
     """Return the three services' commands and environments, keyed by name."""
     run = settings.run_dir
     host = settings.host
@@ -115,7 +125,7 @@ def service_specs(settings: StackSettings) -> dict[str, ServiceSpec]:
     s3_cmd = [
         sys.executable,
         "-m",
-        "src.stack.s3_server",
+        "src.services.s3_server",
         "--host",
         host,
         "--port",
@@ -180,48 +190,57 @@ def service_specs(settings: StackSettings) -> dict[str, ServiceSpec]:
         "--no-server-header",
         "--no-access-log",
     )
+    endpoints = service_endpoints(settings)
+    commands = {
+        "s3": (tuple(s3_cmd), {**_base_env(), **keys}),
+        "mlflow": (mlflow_cmd, mlflow_env),
+        "zenml": (zenml_cmd, zenml_env),
+    }
     return {
-        "s3": ServiceSpec(
+        name: ServiceSpec(**asdict(endpoints[name]), command=command, env=env)
+        for name, (command, env) in commands.items()
+    }
+
+
+def service_endpoints(settings: ServiceSettings) -> dict[str, ServiceEndpoint]:
+    """Return label, port and health URL per service, in start order; touches no file."""
+    host = settings.host
+    return {
+        "s3": ServiceEndpoint(
             "s3",
             "S3 (moto)",
             settings.s3_port,
             "S3_PORT",
-            tuple(s3_cmd),
-            {**_base_env(), **keys},
             f"http://{host}:{settings.s3_port}/",
             any_answer_is_healthy=True,
         ),
-        "mlflow": ServiceSpec(
+        "mlflow": ServiceEndpoint(
             "mlflow",
             "MLflow server",
             settings.mlflow_port,
             "MLFLOW_PORT",
-            mlflow_cmd,
-            mlflow_env,
             f"http://{host}:{settings.mlflow_port}/health",
         ),
-        "zenml": ServiceSpec(
+        "zenml": ServiceEndpoint(
             "zenml",
             "ZenML server",
             settings.zenml_port,
             "ZENML_PORT",
-            zenml_cmd,
-            zenml_env,
             f"http://{host}:{settings.zenml_port}/health",
         ),
     }
 
 
 # --------------------------------------------------------------------------- processes
-def _pid_file(settings: StackSettings, name: str) -> Path:
+def _pid_file(settings: ServiceSettings, name: str) -> Path:
     return settings.run_dir / f"{name}.pid"
 
 
-def _log_file(settings: StackSettings, name: str) -> Path:
+def _log_file(settings: ServiceSettings, name: str) -> Path:
     return settings.run_dir / f"{name}.log"
 
 
-def running_pid(settings: StackSettings, name: str) -> int | None:
+def running_pid(settings: ServiceSettings, name: str) -> int | None:
     """Return the PID of ``name`` if the process its PID file names is still that process."""
     import psutil
 
@@ -266,7 +285,7 @@ def _log_tail(path: Path, lines: int = 3) -> str:
     return " | ".join(line.strip() for line in tail)
 
 
-def _spawn(settings: StackSettings, spec: ServiceSpec) -> int:
+def _spawn(settings: ServiceSettings, spec: ServiceSpec) -> int:
     """Start ``spec`` as a new process group; return its PID (recorded in the PID file)."""
     import psutil
 
@@ -297,7 +316,7 @@ def _spawn(settings: StackSettings, spec: ServiceSpec) -> int:
 
 
 def _wait_healthy(
-    settings: StackSettings, specs: Iterable[ServiceSpec], timeout: float, echo: Echo
+    settings: ServiceSettings, specs: Iterable[ServiceSpec], timeout: float, echo: Echo
 ) -> None:
     """Return once every spec answers its health URL; raise ServiceError if one dies or hangs."""
     pending = {spec.name: spec for spec in specs}
@@ -349,7 +368,7 @@ def _stop_pid(pid: int, timeout: float) -> None:
 
 
 # --------------------------------------------------------------------------- buckets
-def ensure_buckets(settings: StackSettings, buckets: Iterable[str] = BUCKETS) -> list[str]:
+def ensure_buckets(settings: ServiceSettings, buckets: Iterable[str] = BUCKETS) -> list[str]:
     """Create the missing buckets; return the names created (none on a second call)."""
     from botocore.exceptions import ClientError
 
@@ -371,8 +390,8 @@ def ensure_buckets(settings: StackSettings, buckets: Iterable[str] = BUCKETS) ->
 
 
 # --------------------------------------------------------------------------- API
-def start_stack(
-    settings: StackSettings, *, timeout: float = 240.0, echo: Echo = print
+def start_services(
+    settings: ServiceSettings, *, timeout: float = 240.0, echo: Echo = print
 ) -> list[ServiceStatus]:
     """Start the services that are not running; return the status of all three.
 
@@ -410,13 +429,13 @@ def start_stack(
                     else f"  buckets: {', '.join(BUCKETS)} already exist"
                 )
     except BaseException:
-        stop_stack(settings, names=started, echo=lambda _: None)
+        stop_services(settings, names=started, echo=lambda _: None)
         raise
-    return stack_status(settings)
+    return service_status(settings)
 
 
-def stop_stack(
-    settings: StackSettings,
+def stop_services(
+    settings: ServiceSettings,
     *,
     names: Iterable[str] = SERVICE_NAMES,
     timeout: float = 30.0,
@@ -437,32 +456,20 @@ def stop_stack(
     return stopped
 
 
-def stack_status(settings: StackSettings) -> list[ServiceStatus]:
+def service_status(settings: ServiceSettings) -> list[ServiceStatus]:
     """Return one status per service: its PID if running and whether it answers."""
     statuses = []
-    for name, spec in service_specs_light(settings).items():
+    for name, endpoint in service_endpoints(settings).items():
         pid = running_pid(settings, name)
         statuses.append(
             ServiceStatus(
                 name=name,
-                label=spec["label"],
+                label=endpoint.label,
                 pid=pid,
-                healthy=pid is not None and http_ok(spec["health"], any_answer=name == "s3"),
-                url=spec["health"].removesuffix("/health").rstrip("/"),
+                healthy=pid is not None
+                and http_ok(endpoint.health_url, any_answer=endpoint.any_answer_is_healthy),
+                url=endpoint.url,
                 log=_log_file(settings, name),
             )
         )
     return statuses
-
-
-def service_specs_light(settings: StackSettings) -> dict[str, dict[str, Any]]:
-    """Return label and health URL per service, without touching the run folder."""
-    host = settings.host
-    return {
-        "s3": {"label": "S3 (moto)", "health": f"http://{host}:{settings.s3_port}/"},
-        "mlflow": {
-            "label": "MLflow server",
-            "health": f"http://{host}:{settings.mlflow_port}/health",
-        },
-        "zenml": {"label": "ZenML server", "health": f"http://{host}:{settings.zenml_port}/health"},
-    }

@@ -1,6 +1,6 @@
 """An S3-compatible server on loopback: moto's, with the stack's keys enforced like MinIO.
 
-    python -m src.stack.s3_server --host 127.0.0.1 --port 9000
+    python -m src.services.s3_server --host 127.0.0.1 --port 9000
 
 No MinIO binary can be had without Docker here, so the no-Docker stack uses moto's
 standalone server. Out of the box moto accepts any key; this launcher seeds one

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from src.runtime_env import PROJECT_ROOT
-from src.stack.settings import BUCKETS, DVC_BUCKET, DVC_REMOTE_NAME, StackSettings
+from src.services.settings import BUCKETS, DVC_BUCKET, DVC_REMOTE_NAME, ServiceSettings
 
 #: Packages whose installed version must equal the lock's.
 KEY_PACKAGES = ("mlflow", "zenml", "dvc", "dvc-s3", "boto3", "s3fs", "moto")
@@ -87,7 +87,7 @@ def _unreachable(url: str, exc: BaseException) -> str:
     return f"{url} unreachable ({reason})"
 
 
-def _s3_error(settings: StackSettings, exc: BaseException) -> _Failed:
+def _s3_error(settings: ServiceSettings, exc: BaseException) -> _Failed:
     """Return a failure naming S3 and whether the keys or the connection are at fault."""
     from botocore.exceptions import ClientError
 
@@ -108,7 +108,7 @@ def _s3_error(settings: StackSettings, exc: BaseException) -> _Failed:
 
 
 # --------------------------------------------------------------------------- checks
-def check_venv(settings: StackSettings) -> str:
+def check_venv(settings: ServiceSettings) -> str:
     expected = (PROJECT_ROOT / ".venv").resolve()
     prefix = Path(sys.prefix).resolve()
     python = ".".join(map(str, sys.version_info[:3]))
@@ -121,7 +121,7 @@ def check_venv(settings: StackSettings) -> str:
     return f"{prefix}, Python {python}"
 
 
-def check_versions(settings: StackSettings) -> str:
+def check_versions(settings: ServiceSettings) -> str:
     pins = locked_versions()
     found, wrong = [], []
     for name in KEY_PACKAGES:
@@ -139,22 +139,14 @@ def check_versions(settings: StackSettings) -> str:
     return ", ".join(found)
 
 
-def check_credentials(settings: StackSettings) -> str:
-    missing = [
-        name
-        for name, value in (
-            ("AWS_ACCESS_KEY_ID", settings.access_key_id),
-            ("AWS_SECRET_ACCESS_KEY", settings.secret_access_key),
-            ("ZENML_ADMIN_PASSWORD", settings.zenml_password),
-        )
-        if not value
-    ]
+def check_credentials(settings: ServiceSettings) -> str:
+    missing = settings.missing_credentials()
     if missing:
         raise _Failed(f"{', '.join(missing)} unset", "copy .env.example to .env and fill them in")
     return "AWS keys and ZenML password set"
 
 
-def check_s3_reachable(settings: StackSettings) -> str:
+def check_s3_reachable(settings: ServiceSettings) -> str:
     try:
         _http("GET", settings.s3_endpoint_url + "/", timeout=3.0)
     except (urllib.error.URLError, OSError) as exc:
@@ -172,7 +164,7 @@ def check_s3_reachable(settings: StackSettings) -> str:
     return f"{settings.s3_endpoint_url}, keys accepted"
 
 
-def check_s3_buckets(settings: StackSettings) -> str:
+def check_s3_buckets(settings: ServiceSettings) -> str:
     client = settings.s3_client(timeout=3.0)
     key = f"doctor/{uuid.uuid4().hex}.txt"
     for bucket in BUCKETS:
@@ -187,7 +179,7 @@ def check_s3_buckets(settings: StackSettings) -> str:
     return f"{', '.join(BUCKETS)} writable"
 
 
-def check_mlflow_health(settings: StackSettings) -> str:
+def check_mlflow_health(settings: ServiceSettings) -> str:
     try:
         status, _ = _http("GET", settings.mlflow_url + "/health")
     except (urllib.error.URLError, OSError) as exc:
@@ -203,7 +195,7 @@ def check_mlflow_health(settings: StackSettings) -> str:
     return f"{settings.mlflow_url} healthy"
 
 
-def check_mlflow_artifacts(settings: StackSettings) -> str:
+def check_mlflow_artifacts(settings: ServiceSettings) -> str:
     path = f"doctor/{uuid.uuid4().hex}.txt"
     url = f"{settings.mlflow_url}/api/2.0/mlflow-artifacts/artifacts/{path}"
     hint = "the MLflow server stores artifacts in s3://mlflow/: is S3 up, are its keys right?"
@@ -221,7 +213,7 @@ def check_mlflow_artifacts(settings: StackSettings) -> str:
     return "stored, read back and deleted through the server (s3://mlflow/)"
 
 
-def check_zenml_server(settings: StackSettings) -> str:
+def check_zenml_server(settings: ServiceSettings) -> str:
     try:
         status, _ = _http("GET", settings.zenml_url + "/health")
         info_status, info = _http("GET", settings.zenml_url + "/api/v1/info")
@@ -244,7 +236,7 @@ def check_zenml_server(settings: StackSettings) -> str:
     return f"{settings.zenml_url}, server and client {client_version}"
 
 
-def _zenml_api(settings: StackSettings, token: str, path: str) -> Any:
+def _zenml_api(settings: ServiceSettings, token: str, path: str) -> Any:
     request = urllib.request.Request(
         f"{settings.zenml_url}/api/v1/{path}", headers={"Authorization": f"Bearer {token}"}
     )
@@ -252,22 +244,19 @@ def _zenml_api(settings: StackSettings, token: str, path: str) -> Any:
         return json.loads(response.read())
 
 
-def check_zenml_stack(settings: StackSettings) -> str:
+def check_zenml_stack(settings: ServiceSettings) -> str:
     # Over ZenML's REST API, not its client: importing zenml alone takes seconds.
     # The stack checked is ZENML_STACK_NAME, the one the pipeline runners select.
+    from src.errors import ServiceError
+    from src.zenml_setup.client import rest_login
+
     hint = "make stack-register"
-    form = urllib.parse.urlencode(
-        {"username": settings.zenml_username, "password": settings.zenml_password}
-    ).encode()
-    status, body = _http("POST", f"{settings.zenml_url}/api/v1/login", form)
-    if status != 200:
-        raise _Failed(
-            f"ZenML server {settings.zenml_url} refused the login of ZENML_ADMIN_USERNAME="
-            f"{settings.zenml_username!r} (HTTP {status}: {body[:120].decode(errors='replace')})",
-            "ZENML_ADMIN_PASSWORD must be the server's admin password (fixed when its "
-            "database was first created)",
+    try:
+        token = rest_login(
+            settings.zenml_url, settings.zenml_username, settings.zenml_password, timeout=_TIMEOUT
         )
-    token = json.loads(body)["access_token"]
+    except ServiceError as exc:
+        raise _Failed(str(exc), "ZENML_ADMIN_PASSWORD in .env") from None
     name = settings.zenml_stack_name
     query = urllib.parse.urlencode({"name": name, "hydrate": "true"})
     stacks = _zenml_api(settings, token, f"stacks?{query}")["items"]
@@ -309,7 +298,7 @@ def check_zenml_stack(settings: StackSettings) -> str:
     )
 
 
-def check_dvc_remote(settings: StackSettings, repo_root: Path) -> str:
+def check_dvc_remote(settings: ServiceSettings, repo_root: Path) -> str:
     from dvc.config import Config
 
     hint = "make stack-register"
@@ -354,7 +343,7 @@ def check_dvc_remote(settings: StackSettings, repo_root: Path) -> str:
     return f"{DVC_REMOTE_NAME} -> {settings.dvc_remote_url} reachable, {default_note}"
 
 
-def check_embedded_store(settings: StackSettings) -> str:
+def check_embedded_store(settings: ServiceSettings) -> str:
     from src.errors import MlopsError
     from src.tracking import check_tracking_available
 
@@ -366,7 +355,7 @@ def check_embedded_store(settings: StackSettings) -> str:
 
 # --------------------------------------------------------------------------- runner
 def run_checks(
-    settings: StackSettings, *, dvc_repo: Path = PROJECT_ROOT, echo: Callable[[str], None] = print
+    settings: ServiceSettings, *, dvc_repo: Path = PROJECT_ROOT, echo: Callable[[str], None] = print
 ) -> list[Check]:
     """Run every check, echoing each line as it completes; return the results."""
     # (name, check, the check it needs): a check whose prerequisite failed is not
@@ -424,7 +413,7 @@ def run_checks(
     return results
 
 
-def run_doctor(settings: StackSettings, *, dvc_repo: Path = PROJECT_ROOT) -> int:
+def run_doctor(settings: ServiceSettings, *, dvc_repo: Path = PROJECT_ROOT) -> int:
     """Print one line per check and a summary; return 1 if any check failed, else 0."""
     mode = (
         "server stack"

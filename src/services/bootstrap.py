@@ -1,10 +1,10 @@
 """Bootstrap the ZenML client and DVC against the server stack (compose or no-Docker).
 
-    make stack-register      # python -m src.stack register
+    make stack-register      # python -m src.services register
 
 From the settings in ``.env``, idempotently:
 
-* ZenML (the set-up itself lives in :mod:`src.zenml_stack`, next to the local stack):
+* ZenML (the set-up itself lives in :mod:`src.zenml_setup.server_stack`):
   log the client in to ``ZENML_STORE_URL`` with ``ZENML_ADMIN_USERNAME`` /
   ``ZENML_ADMIN_PASSWORD``; a secret holding the S3 keys; an S3 artifact store on
   ``ZENML_ARTIFACT_PATH`` with the endpoint URL; an MLflow experiment tracker on the
@@ -23,8 +23,9 @@ from pathlib import Path
 
 from src.errors import ConfigError, MlopsError
 from src.runtime_env import PROJECT_ROOT, _state_defaults
-from src.stack.settings import DVC_REMOTE_NAME, StackSettings
-from src.zenml_stack import Registration, masked, server_error
+from src.services.settings import DVC_REMOTE_NAME, ServiceSettings
+from src.zenml_setup.client import server_error
+from src.zenml_setup.components import Registration, masked
 
 
 def require_separate_zenml_state() -> None:
@@ -44,11 +45,11 @@ def require_separate_zenml_state() -> None:
         )
 
 
-def register_zenml(settings: StackSettings) -> list[Registration]:
+def register_zenml(settings: ServiceSettings) -> list[Registration]:
     """Log in, then register secret, artifact store, tracker and stack; return the changes."""
     # ZenML logs every step at INFO; the change lines below say what happened.
     os.environ.setdefault("ZENML_LOGGING_VERBOSITY", "WARN")
-    from src.zenml_stack import login_to_server, register_server_stack
+    from src.zenml_setup.server_stack import login_to_server, register_server_stack
 
     changes = [
         login_to_server(settings.zenml_url, settings.zenml_username, settings.zenml_password)
@@ -70,7 +71,7 @@ def register_zenml(settings: StackSettings) -> list[Registration]:
     return changes
 
 
-def register_dvc(settings: StackSettings, repo_root: Path) -> list[Registration]:
+def register_dvc(settings: ServiceSettings, repo_root: Path) -> list[Registration]:
     """Configure the ``minio`` remote in ``.dvc/config.local``, make it the default."""
     from dvc.exceptions import NotDvcRepoError
     from dvc.repo import Repo
@@ -114,8 +115,8 @@ def register_dvc(settings: StackSettings, repo_root: Path) -> list[Registration]
     ]
 
 
-def register_stack(
-    settings: StackSettings, *, dvc_repo: Path, zenml: bool = True, dvc: bool = True
+def bootstrap_clients(
+    settings: ServiceSettings, *, dvc_repo: Path, zenml: bool = True, dvc: bool = True
 ) -> list[Registration]:
     """Run the bootstrap for ZenML and/or DVC; return every change (and non-change)."""
     settings.require_credentials()
