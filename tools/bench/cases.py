@@ -1,0 +1,378 @@
+"""The benchmark cases B1-B7: what each one runs on its two sides, and its target."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tools.bench.harness import (
+    DVC,
+    PY,
+    ROOT,
+    Bench,
+    BenchError,
+    Context,
+    Result,
+    alternate,
+    judge,
+    ratio,
+    run,
+    timed,
+)
+from tools.bench.profiles import B1_PARTS, B4_PARTS, imported_modules, profile_dvc, profile_python
+
+#: The Iris pipeline's last stages: `dvc repro evaluate export` runs prepare -> train -> both.
+#: (Listing all four as targets makes DVC collect and parse dvc.yaml once per target.)
+IRIS_LEAVES = ("evaluate", "export")
+IRIS_COMMANDS: tuple[tuple[str, ...], ...] = (
+    ("-m", "src.data.prepare"),
+    ("-m", "src.training.train"),
+    ("-m", "src.evaluation.evaluate"),
+    ("-m", "src.deploy.export"),
+)
+
+#: Tiny YOLO settings for B4/B5: enough to run every step, not to learn anything.
+TINY_TRAIN: dict[str, Any] = {"epochs": 1, "imgsz": 64, "batch": 8, "workers": 0, "device": "cpu"}
+TINY_GRID: dict[str, Any] = {"epochs": [1], "imgsz": [64], "lr0": [0.01, 0.02]}
+
+
+def bench_b1(ctx: Context, result: Result) -> None:
+    """B1: ``python -m src.training.train`` with MLflow on / off (fresh processes both)."""
+    work = ctx.workdir("b1")
+    repo = ctx.fresh_copy(work)
+    env = ctx.bench_env(work)
+    run([PY, "-m", "src.data.prepare"], repo, env)
+    on = [PY, "-m", "src.training.train"]
+    off = [PY, "-m", "src.training.train", "--no-mlflow"]
+    # The very first run creates the SQLite store (schema migrations, once per store).
+    result.details["first_run_fresh_store_s"] = round(timed(on, repo, env), 2)
+    result.a, result.b = alternate(
+        lambda: timed(on, repo, env), lambda: timed(off, repo, env), ctx.repeats, ctx.warmup
+    )
+    result.value = ratio(result.a, result.b)
+    if ctx.profile or judge(result.value, result.target) == "fail":
+        result.profile = profile_python(on[1:], repo, env, B1_PARTS)
+
+
+def bench_b2(ctx: Context, result: Result) -> None:
+    """B2: a no-op ``dvc repro`` (everything up to date) / ``dvc version``."""
+    work = ctx.workdir("b2")
+    repo = ctx.fresh_copy(work)
+    env = ctx.bench_env(work)
+    seconds, _ = run([DVC, "repro"], repo, env)
+    result.details["setup_full_repro_s"] = round(seconds, 2)
+    _, status = run([DVC, "status"], repo, env)
+    if "up to date" not in status.lower():
+        raise BenchError(f"dvc status after repro is not clean:\n{status}")
+    result.a, result.b = alternate(
+        lambda: timed([DVC, "repro"], repo, env),
+        lambda: timed([DVC, "version"], repo, env),
+        ctx.repeats,
+        ctx.warmup,
+    )
+    result.value = ratio(result.a, result.b)
+    if ctx.profile or judge(result.value, result.target) == "fail":
+        result.profile = profile_dvc(["repro"], repo, env)
+
+
+def bench_b3(ctx: Context, result: Result) -> None:
+    """B3: cold ``dvc repro`` of the Iris stages / the same commands run directly."""
+    work = ctx.workdir("b3")
+    # One warm MLflow store shared by both sides: its one-off migrations are not DVC's cost.
+    env = ctx.bench_env(work)
+    copies = work / "copies"
+
+    def with_dvc() -> float:
+        repo = ctx.fresh_copy(copies)
+        try:
+            return timed([DVC, "repro", *IRIS_LEAVES], repo, env)
+        finally:
+            shutil.rmtree(repo, ignore_errors=True)
+
+    def direct() -> float:
+        repo = ctx.fresh_copy(copies)
+        try:
+            return sum(timed([PY, *args], repo, env) for args in IRIS_COMMANDS)
+        finally:
+            shutil.rmtree(repo, ignore_errors=True)
+
+    result.a, result.b = alternate(with_dvc, direct, ctx.repeats, max(ctx.warmup, 1))
+    result.value = ratio(result.a, result.b)
+    if ctx.profile or judge(result.value, result.target) == "fail":
+        repo = ctx.fresh_copy(copies)
+        result.profile = profile_dvc(["repro", *IRIS_LEAVES], repo, env)
+        shutil.rmtree(repo, ignore_errors=True)
+
+
+def write_tiny_params(repo: Path) -> None:
+    """Put the tiny YOLO training and grid settings into the copy's params.yaml."""
+    import yaml
+
+    path = repo / "params.yaml"
+    params = yaml.safe_load(path.read_text()) or {}
+    cv = params.setdefault("cv", {})
+    cv.setdefault("train", {}).update(TINY_TRAIN)
+    cv["grid"] = dict(TINY_GRID)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def yolo_ready(ctx: Context, name: str) -> tuple[Path, Path, dict[str, str]]:
+    """Return (repo copy, work folder, env) ready for YOLO runs: ZenML modules and font present."""
+    missing = [
+        module
+        for module in (
+            "src/train_cv.py",
+            "src/zenml_pipelines/run_yolo_pipeline_baseline.py",
+            "src/zenml_pipelines/run_yolo_pipeline_grid.py",
+        )
+        if not (ROOT / module).is_file()
+    ]
+    if missing:
+        raise BenchError(f"not available: {', '.join(missing)} not in the working tree yet")
+    work = ctx.workdir(name)
+    repo = ctx.fresh_copy(work)
+    env = ctx.bench_env(work)
+    write_tiny_params(repo)
+    # ultralytics fetches Arial.ttf whatever YOLO_OFFLINE says; give it matplotlib's font.
+    font_dir = work / "ultralytics" / "Ultralytics"
+    font_dir.mkdir(parents=True, exist_ok=True)
+    import matplotlib
+
+    font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    shutil.copyfile(font, font_dir / "Arial.ttf")
+    # The pipeline's data step insists the dataset matches dvc.lock: build it the DVC way.
+    run([DVC, "repro", "make_tiny_person"], repo, env)
+    return repo, work, env
+
+
+def bench_b4(ctx: Context, result: Result) -> None:
+    """B4: a ZenML baseline run / ``python -m src.train_cv`` with the same tiny params."""
+    repo, work, env = yolo_ready(ctx, "b4")
+    runs = work / "runs"
+    zenml = [
+        PY,
+        "-m",
+        "src.zenml_pipelines.run_yolo_pipeline_baseline",
+        "--runs-dir",
+        str(runs),
+    ]
+    plain = [
+        PY,
+        "-m",
+        "src.train_cv",
+        "--runs-dir",
+        str(runs),
+        "--weights-out",
+        str(work / "weights" / "best.pt"),
+    ]
+    # The first pipeline run registers the stack and builds the dataset (one-off set-up).
+    seconds, _ = run(zenml, repo, env)
+    result.details["first_pipeline_run_s"] = round(seconds, 2)
+    result.a, result.b = alternate(
+        lambda: timed(zenml, repo, env), lambda: timed(plain, repo, env), ctx.repeats, ctx.warmup
+    )
+    result.value = ratio(result.a, result.b)
+    if ctx.profile or judge(result.value, result.target) == "fail":
+        result.profile = profile_python(zenml[1:], repo, env, B4_PARTS)
+
+
+def bench_b5(ctx: Context, result: Result) -> None:
+    """B5: data steps recomputed by a second grid run over unchanged data (ZenML run records)."""
+    repo, work, env = yolo_ready(ctx, "b5")
+    base = [
+        PY,
+        "-m",
+        "src.zenml_pipelines.run_yolo_pipeline_grid",
+        "--runs-dir",
+        str(work / "runs"),
+        "--no-register",
+        "--no-report",
+    ]
+    first, second = work / "first.json", work / "second.json"
+    seconds, _ = run([*base, "--summary-out", str(first)], repo, env)
+    result.a = [seconds]
+    seconds, _ = run([*base, "--summary-out", str(second)], repo, env)
+    result.b = [seconds]
+    names = [r["zenml_run_name"] for r in json.loads(second.read_text())["runs"]]
+    query = (
+        "import json, sys\n"
+        "from zenml.client import Client\n"
+        "out = {}\n"
+        "for name in sys.argv[1:]:\n"
+        "    run = Client().get_pipeline_run(name)\n"
+        "    out[name] = {step: s.status.value for step, s in run.steps.items()}\n"
+        "print(json.dumps(out))\n"
+    )
+    _, output = run([PY, "-c", query, *names], repo, env)
+    statuses: dict[str, dict[str, str]] = json.loads(output.strip().splitlines()[-1])
+    data_steps = {"prepare_tiny_person_dataset"}
+    recomputed = sum(
+        1
+        for steps in statuses.values()
+        for step, status in steps.items()
+        if step in data_steps and status != "cached"
+    )
+    result.value = float(recomputed)
+    result.unit = "count"
+    result.details["second_run_step_status"] = statuses
+    result.notes.append(
+        f"{len(names)} configurations; first grid {result.a[0]:.1f} s, "
+        f"second {result.b[0]:.1f} s (single runs, not medians)"
+    )
+
+
+def dir_size(path: Path) -> int:
+    """Return the bytes of the files under ``path`` (links not followed)."""
+    total = 0
+    for dirpath, _, filenames in os.walk(path):
+        for name in filenames:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+    return total
+
+
+def bench_b7(ctx: Context, result: Result) -> None:
+    """B7: ``make install`` into an empty venv, cold then warm pip cache: wall time and size."""
+    work = ctx.workdir("b7")
+    repo = ctx.fresh_copy(work)
+    cache = work / "pip-cache"
+    cache.mkdir()
+    python = shutil.which("python3.11") or sys.executable
+    # Not bench_env(): the project's venv must not be on PATH, an empty one is measured.
+    env = {**os.environ, "PIP_CACHE_DIR": str(cache), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+
+    def install(label: str) -> float:
+        venv = work / f"venv-{label}"
+        shutil.rmtree(venv, ignore_errors=True)
+        started = time.perf_counter()
+        # The same three commands as `make install` (Makefile's $(INSTALLED) rule).
+        run([python, "-m", "venv", str(venv)], repo, env)
+        pip = str(venv / "bin" / "pip")
+        run(
+            [pip, "install", "--quiet", "--require-hashes", "--no-deps", "-r", "requirements.lock"],
+            repo,
+            env,
+            timeout=3600,
+        )
+        run([pip, "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", "."], repo, env)
+        elapsed = time.perf_counter() - started
+        result.details[f"{label}_venv_bytes"] = dir_size(venv)
+        result.details[f"{label}_pip_cache_bytes"] = dir_size(cache)
+        shutil.rmtree(venv, ignore_errors=True)
+        return elapsed
+
+    result.a = [install("cold")]
+    result.b = [install("warm")]
+    gib = 1024**3
+    result.unit = "GiB venv"
+    result.value = result.details["cold_venv_bytes"] / gib
+    result.notes.append(
+        f"venv {result.details['cold_venv_bytes'] / gib:.2f} GiB; pip cache after the cold "
+        f"install {result.details['cold_pip_cache_bytes'] / gib:.2f} GiB; one run each"
+    )
+    result.notes.append(
+        "pip here reads a local wheel folder and file:// indexes (pip config), so 'cold' "
+        "means an empty pip cache, not a download"
+    )
+    if result.details["cold_pip_cache_bytes"] < 50 * 1024**2:
+        result.notes.append(
+            "the cold install left the pip cache (nearly) empty: pip caches what it downloads "
+            "over HTTP, not wheels read from local files, so the warm install redoes the same work"
+        )
+
+
+def bench_b6(ctx: Context, result: Result) -> None:
+    """B6: ``python -m src.training.train --help`` / ``python -c "import sklearn"``."""
+    work = ctx.workdir("b6")
+    repo = ctx.fresh_copy(work)
+    env = ctx.bench_env(work)
+    helped = [PY, "-m", "src.training.train", "--help"]
+    sklearn = [PY, "-c", "import sklearn"]
+    heavy = sorted(imported_modules(helped[1:], repo, env) & {"pandas", "sklearn", "mlflow"})
+    result.details["heavy_imports_in_help"] = heavy
+    if heavy:
+        result.notes.append(f"--help imports {', '.join(heavy)}")
+    result.a, result.b = alternate(
+        lambda: timed(helped, repo, env), lambda: timed(sklearn, repo, env), ctx.repeats, ctx.warmup
+    )
+    result.value = ratio(result.a, result.b)
+    if ctx.profile or judge(result.value, result.target) == "fail":
+        result.profile = profile_python(helped[1:], repo, env)
+
+
+BENCHES: dict[str, Bench] = {
+    b.id: b
+    for b in (
+        Bench(
+            "B1",
+            "`python -m src.training.train`, MLflow on / off",
+            "MLflow on",
+            "--no-mlflow",
+            "≤ 2.0",
+            bench_b1,
+        ),
+        Bench(
+            "B2", "no-op `dvc repro` / `dvc version`", "dvc repro", "dvc version", "≤ 1.5", bench_b2
+        ),
+        Bench(
+            "B3",
+            "cold `dvc repro` of the Iris stages / the stage commands run directly",
+            "dvc repro",
+            "direct",
+            "≤ 1.2",
+            bench_b3,
+        ),
+        Bench(
+            "B4",
+            "ZenML baseline run / `python -m src.train_cv`, same tiny params",
+            "ZenML",
+            "train_cv",
+            "≤ 1.3",
+            bench_b4,
+        ),
+        Bench(
+            "B5",
+            "second grid run, unchanged data: data steps recomputed",
+            "1st grid",
+            "2nd grid",
+            "= 0",
+            bench_b5,
+        ),
+        Bench(
+            "B6",
+            '`python -m src.training.train --help` / `python -c "import sklearn"`',
+            "--help",
+            "import sklearn",
+            "≤ 1.5",
+            bench_b6,
+        ),
+        Bench(
+            "B7",
+            "`make install` into an empty venv, cold / warm pip cache",
+            "cold cache",
+            "warm cache",
+            "report",
+            bench_b7,
+            default=False,
+        ),
+    )
+}
+
+
+def select(only: str | None, everything: bool) -> list[Bench]:
+    """Return the benchmarks to run: ``--only`` ids, ``--all``, or the default set (not B7)."""
+    if only:
+        ids = [part.strip().upper() for part in only.split(",") if part.strip()]
+        unknown = [i for i in ids if i not in BENCHES]
+        if unknown:
+            raise SystemExit(
+                f"error: unknown id(s) {', '.join(unknown)}; known: {', '.join(BENCHES)}"
+            )
+        return [BENCHES[i] for i in ids]
+    return [b for b in BENCHES.values() if everything or b.default]
