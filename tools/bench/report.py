@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from typing import Any
 from tools.bench.harness import ROOT, Result, machine_info
 
 REPORTS_DIR = ROOT / "reports"
+#: Where the time goes when a case misses its target (hand-written findings, by case id).
+NOTES_PATH = Path(__file__).with_name("NOTES.md")
 
 
 def seconds_text(value: float | None) -> str:
@@ -28,68 +31,21 @@ def value_text(result: Result) -> str:
         return f"{result.value:.0f}"
     if result.unit != "ratio":
         return f"{result.value:.2f} {result.unit}"
-    # Three decimals: 1.304 against a target of 1.3 must not print as 1.30 and fail.
+    # Three decimals: a ratio of 1.304 must not print as 1.30 beside a target it misses.
     return f"{result.value:.3f}"
 
 
-#: Where the time goes when a target is missed, and what meeting it would take (the
-#: profile under each id gives this run's numbers).
-REMEDIES: dict[str, str] = {
-    "B1": (
-        "The MLflow side pays fixed per-process costs that together exceed the whole "
-        "no-MLflow training (pandas + scikit-learn import, fit): `import mlflow` (it also "
-        "imports mlflow.genai eagerly), the embedded store (SQLAlchemy, alembic and MLflow's "
-        "11 000-line SQLAlchemy store module are imported, the schema checked), skops' import "
-        "(its scan of every scikit-learn estimator and numpy/scipy ufunc), `log_model` (skops "
-        "dump, a skops load to check trusted types, a serving-input check that loads the model "
-        "again) and the confusion-matrix PNG (matplotlib). Already removed: requirements "
-        "inference (declared requirements), the dependency-mismatch scan of every installed "
-        "distribution (requirements pinned to the installed versions; "
-        "`tracking.pinned_requirements`), the torch import that skops' estimator scan dragged "
-        "in (`model_io.import_skops_io`), a second pair of git subprocesses. The imports alone "
-        "(`python -X importtime`: mlflow 0.9 s, MLflow's SQLAlchemy store 0.8 s, skops 0.5 s, "
-        "matplotlib 0.4 s) take longer than the whole no-MLflow run, which is all a ratio of "
-        "2.0 leaves them. The serving-input check (`validate_serving_input`, ~0.3 s) is kept: "
-        "it proves the logged model serves its example. Meeting 2.0 would "
-        "take changes outside this code: a tracking server instead of the embedded store (the "
-        "client then speaks REST and never imports SQLAlchemy), an MLflow whose top-level "
-        "import is lazy, or a model format MLflow can load without skops while staying safe "
-        "(MLflow's pickle loader verifies no hash). Several trainings in one process "
-        "(`make experiments`) pay the fixed part once."
-    ),
-    "B2": (
-        "A no-op `dvc repro` is DVC's start-up (`dvc version` pays the same imports) plus its "
-        "status check, all inside DVC: networkx imported to build the stage graph, a "
-        "read-modify-write of the rwlock file around every dependency and output (48 here), "
-        "the stat of every file of the dataset folders, and dvc.yaml, dvc.lock and "
-        "params.yaml parsed several times. Already done: `ruamel.yaml.clib` is a dependency, "
-        "so those parses run in C (ruamel.yaml 0.19 no longer pulls it in; the ratio went "
-        "from 1.71 to about 1.52 with it). What is left scales with the number of stages and "
-        "dependencies (6 stages, two of them the YOLO dataset's): meeting 1.5 would take "
-        "fewer dependencies per stage (folders instead of files, which reruns stages for "
-        "unrelated edits) or a DVC that imports networkx lazily."
-    ),
-    "B3": (
-        "DVC's own work in a cold repro is roughly fixed (collecting stages, parsing dvc.yaml, "
-        "dvc.lock and params.yaml, rewriting dvc.lock with a round-trip YAML parse after each "
-        "stage, hashing outputs into the cache, the run-cache), so the faster the stage "
-        "commands get, the larger the ratio. It would take a faster YAML parser for DVC "
-        "(`ruamel.yaml.clib`) or fewer, larger stages."
-    ),
-    "B4": (
-        "ZenML's fixed costs per run, about 6 s here whatever the training: importing zenml "
-        "and building its Pydantic models, opening the SQL zen store, compiling the pipeline "
-        "and its snapshot, activating every installed integration, and per step the "
-        "bookkeeping of inputs, outputs, metadata and logs. Already done: the sklearn "
-        "integration is skipped in YOLO runs (`zenml_stack.skip_integrations`, about 1.5 s of "
-        "scikit-learn and SciPy imports). With the bench's one tiny epoch (about 15 s of "
-        "training) the fixed part weighs 40 %; with the default baseline params (40 epochs, "
-        "160 px) the same comparison measured 139.0 s through ZenML against 137.5 s for "
-        "`train_cv` (ratio 1.01, single runs). Meeting 1.3 at one tiny epoch would take a "
-        "ZenML that imports and validates less at start-up, or a long-lived orchestrator "
-        "process (a ZenML server or a remote orchestrator) that pays it once."
-    ),
-}
+def load_notes(path: Path = NOTES_PATH) -> dict[str, str]:
+    """Return the findings per case id: each ``## <id>`` section of the notes file, unwrapped.
+
+    A section's lines are joined with spaces; blank lines keep its paragraphs apart.
+    """
+    _, *sections = re.split(r"^## +(\S+)[ \t]*$", path.read_text(), flags=re.MULTILINE)
+    notes = {}
+    for case_id, body in zip(sections[::2], sections[1::2], strict=True):
+        paragraphs = (" ".join(p.split()) for p in re.split(r"\n\s*\n", body))
+        notes[case_id] = "\n\n".join(p for p in paragraphs if p)
+    return notes
 
 
 def render_markdown(
@@ -97,11 +53,14 @@ def render_markdown(
     machine: dict[str, Any],
     argv: str,
     baseline: dict[str, Any] | None = None,
+    notes: Mapping[str, str] | None = None,
 ) -> str:
     """Return bench.md: the table, before/after, machine and versions, then each id's details.
 
-    ``baseline`` is ``{"label": ..., "results": {id: {"value": ..., "a": ..., "b": ...}}}``.
+    ``baseline`` is ``{"label": ..., "results": {id: {"value": ..., "a": ..., "b": ...}}}``;
+    ``notes`` (see ``load_notes``) says, per id, where the time goes when its target is missed.
     """
+    notes = notes or {}
     lines = [
         "# Benchmarks",
         "",
@@ -168,10 +127,11 @@ def render_markdown(
                 value = f"{value / 1024**3:.2f} GiB"
             lines.append(f"- {key}: {value}")
         lines += [f"- {note}" for note in r.notes]
-        if r.status == "fail" and r.id in REMEDIES:
+        if r.status == "fail" and r.id in notes:
             lines += [
                 "",
-                f"Where the time goes, and what meeting the target would take: {REMEDIES[r.id]}",
+                f"Where the time goes, and what meeting the target ({r.target}) would take: "
+                + notes[r.id],
             ]
         if r.profile:
             lines += ["", r.profile]
@@ -211,10 +171,12 @@ def write_reports(
     merge: bool = True,
     machine: dict[str, Any] | None = None,
     baseline: dict[str, Any] | None = None,
+    notes: Mapping[str, str] | None = None,
 ) -> tuple[Path, Path]:
     """Write bench.md and bench.json (merged with earlier results by id); return their paths.
 
-    An earlier bench.json's baseline (before/after table) is kept unless ``baseline`` is given.
+    An earlier bench.json's baseline (before/after table) is kept unless ``baseline`` is given;
+    ``notes`` defaults to the notes file, read now.
     """
     from src.io_utils import atomic_write_json, atomic_write_text
 
@@ -239,5 +201,6 @@ def write_reports(
         "baseline": baseline,
     }
     atomic_write_json(json_path, payload)
-    atomic_write_text(md_path, render_markdown(ordered, machine, argv, baseline))
+    notes = load_notes() if notes is None else notes
+    atomic_write_text(md_path, render_markdown(ordered, machine, argv, baseline, notes))
     return md_path, json_path

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
-from tools.bench import harness, report
+from tools.bench import cases, harness, report
 
 
 def fake_result(id_: str, a: list[float], b: list[float], target: str = "≤ 2.0") -> harness.Result:
@@ -54,3 +55,24 @@ def test_baseline_adds_a_before_after_table_that_survives_merges(tmp_path: Path)
 def test_a_missed_target_explains_where_the_time_goes(tmp_path: Path) -> None:
     report.write_reports([fake_result("B2", [3.0], [1.0], "≤ 1.5")], tmp_path, "x")
     assert "ruamel.yaml" in (tmp_path / "bench.md").read_text()
+
+
+def test_the_notes_file_is_read_by_section_and_unwrapped(tmp_path: Path) -> None:
+    path = tmp_path / "NOTES.md"
+    path.write_text("# Title\n\nIntro.\n\n## B2\n\nOne\nline.\n\nTwo.\n\n## B4\nFour.\n")
+    assert report.load_notes(path) == {"B2": "One line.\n\nTwo.", "B4": "Four."}
+
+
+def test_the_notes_cover_known_cases_and_leave_the_targets_to_the_cases() -> None:
+    notes = report.load_notes()
+    assert {"B1", "B2", "B3", "B4"} <= set(notes) <= set(cases.BENCHES)
+    for case_id, text in notes.items():
+        limit = re.sub(r"[^0-9.]", "", cases.BENCHES[case_id].target)
+        assert not re.search(rf"(?<![\d.]){re.escape(limit)}(?!\d)", text), case_id
+
+
+def test_a_missed_target_is_explained_after_the_target_itself(tmp_path: Path) -> None:
+    result = fake_result("B2", [3.0], [1.0], "≤ 1.5")
+    report.write_reports([result], tmp_path, "x", notes={"B2": "DVC's start-up."})
+    text = (tmp_path / "bench.md").read_text()
+    assert "what meeting the target (≤ 1.5) would take: DVC's start-up." in text
