@@ -148,7 +148,7 @@ zenml-down: $(INSTALLED) ## Stop ZenML's local server; the client goes back to i
 	$(BIN)/zenml logout --local
 
 report: $(INSTALLED) ## Write reports/decision_<grid>.md from the latest grid's MLflow runs
-	$(PY) -m src.cv.decision_report
+	$(PY) -m src.cv.report
 
 ##@ Full stack: S3 + MLflow server + ZenML server (selected by .env, see .env.example)
 # `docker compose` (v2) when the Docker CLI has it, else Debian's docker-compose (v1).

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.data) if args.data else resolve_path(config.cv.dataset.output) / "data.yaml"
     )
 
-    from src.cv.yolo_training import run_name_for, train_yolo
+    from src.cv.training import run_name_for, train_yolo
 
     run_name = args.run_name or run_name_for(params)
     if not _RUN_NAME.match(run_name):
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     test_metrics: dict[str, float] = {}
     if not args.no_test_eval:
-        from src.cv.yolo_evaluation import evaluate_yolo_weights
+        from src.cv.evaluation import evaluate_yolo_weights
 
         test_metrics = evaluate_yolo_weights(
             result.weights,
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     with atomic_path(weights_out) as tmp:
         shutil.copyfile(result.weights, tmp)
-    from src.cv.yolo_evaluation import summarize_training
+    from src.cv.evaluation import summarize_training
 
     summary = summarize_training(
         result.to_dict(), test_metrics, selection_metric=config.cv.tracking.selection_metric

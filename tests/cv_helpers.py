@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from src.config import SyntheticCocoParams, TinyPersonDatasetParams
-from src.cv.synthetic_coco import make_synthetic_coco128
-from src.cv.tiny_person import build_tiny_person_dataset
+from src.cv.dataset.synthetic import make_synthetic_coco128
+from src.cv.dataset.tiny_person import build_tiny_person_dataset
 
 TINY_SPLITS = (8, 4, 4)
 

@@ -1,4 +1,4 @@
-"""Generate the offline COCO128 stand-in (see src/cv/synthetic_coco.py).
+"""Generate the offline COCO128 stand-in (see src/cv/dataset/synthetic.py).
 
     python tools/make_synthetic_coco128.py           # cv.synthetic -> data/coco128
     python tools/make_synthetic_coco128.py --out /tmp/c128 --images 32 --seed 3
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     """Generate the folder; return the exit code (errors are raised as MlopsError)."""
     args = build_parser().parse_args(argv)
     from src.config import get_config, resolve_path, with_overrides
-    from src.cv.synthetic_coco import make_synthetic_coco128
+    from src.cv.dataset.synthetic import make_synthetic_coco128
 
     config = get_config(args.params)
     overrides = {

@@ -1,4 +1,4 @@
-"""Build the tiny person dataset from a COCO128-layout folder (see src/cv/tiny_person.py).
+"""Build the tiny person dataset from a COCO128-layout folder (see src/cv/dataset/tiny_person.py).
 
     python tools/make_tiny_person_from_coco128.py               # cv.dataset of params.yaml
     python tools/make_tiny_person_from_coco128.py --download    # fetch real COCO128 first
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     """Build the dataset; return the exit code (errors are raised as MlopsError)."""
     args = build_parser().parse_args(argv)
     from src.config import get_config, resolve_path, with_overrides
-    from src.cv.tiny_person import (
+    from src.cv.dataset.tiny_person import (
         COCO128_URL,
         build_tiny_person_dataset,
         dataset_fingerprint,

@@ -67,7 +67,7 @@ def timestamp() -> str:
 
 def preflight(configs: Sequence[CvTrainParams]) -> None:
     """Raise ConfigError/TrackingError now for what would only fail inside a step later."""
-    from src.cv.yolo_training import check_device, resolve_model
+    from src.cv.training import check_device, resolve_model
     from src.tracking import check_tracking_available
 
     for params in configs:
@@ -135,7 +135,7 @@ def run_yolo_pipeline(
     from zenml.client import Client
     from zenml.enums import ExecutionStatus
 
-    from src.cv.dataset_prep import current_fingerprint
+    from src.cv.dataset.prepare import current_fingerprint
     from src.zenml_pipelines.yolo_training_pipeline import yolo_training_pipeline
 
     started = time.perf_counter()

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cv = get_config(args.params).cv
 
-    from src.cv.yolo_training import run_name_for
+    from src.cv.training import run_name_for
 
     preflight([cv.train])
     stack = prepare_stack(cv)

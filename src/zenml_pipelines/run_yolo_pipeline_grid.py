@@ -4,7 +4,7 @@
    is validated by the same schema before anything runs.
 2. Runs the pipeline once per configuration, named ``yolo_e40_img160_lr0.01_grid-<time>``,
    with a progress line each, then prints a results table (best first).
-3. Registers the best run (rule in :mod:`src.cv.grid`) as ``challenger``, promoted to
+3. Registers the best run (rule in :mod:`src.cv.selection`) as ``challenger``, promoted to
    ``champion`` only if strictly better than the current champion.
 4. Writes ``reports/decision_<grid id>.md`` (same as ``make report``).
 
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     configs = cv.grid.configurations(cv.train, source=f"{args.params or 'params.yaml'}: cv.grid")
     axes = tuple(key for key, value in cv.grid.model_dump().items() if value is not None)
 
-    from src.cv.yolo_training import run_name_for
+    from src.cv.training import run_name_for
 
     names = [run_name_for(params, axes) for params in configs]
     preflight(configs)
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         return 0
 
-    from src.cv.grid import format_table, register_best, select_best
+    from src.cv.selection import format_table, register_best, select_best
 
     stack = prepare_stack(cv)
     grid_id = f"grid-{timestamp()}"
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             "summary": decision.summary,
         }
     if not args.no_report:
-        from src.cv.decision_report import write_decision_report
+        from src.cv.report import write_decision_report
 
         report = write_decision_report(grid_id, tracking=cv.tracking, out_dir=args.report_dir)
         print(f"decision report: {report}")

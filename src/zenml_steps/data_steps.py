@@ -21,7 +21,7 @@ def prepare_tiny_person_dataset(
     ``absent``); ZenML's cache key includes it, since the cache cannot see files on disk.
     So the step is cached exactly while the dataset and its params are unchanged.
     """
-    from src.cv.dataset_prep import ensure_tiny_person_dataset
+    from src.cv.dataset.prepare import ensure_tiny_person_dataset
 
     prepared = ensure_tiny_person_dataset(
         validate_section(TinyPersonDatasetParams, dataset, "cv.dataset"),

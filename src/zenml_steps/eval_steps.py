@@ -19,7 +19,7 @@ def evaluate_yolo(
     tracking: dict[str, Any],
 ) -> Annotated[dict[str, float], "test_metrics"]:
     """Return test_precision/recall/map50/map50_95 of best.pt, logged to the same MLflow run."""
-    from src.cv.yolo_evaluation import evaluate_yolo_weights
+    from src.cv.evaluation import evaluate_yolo_weights
 
     return evaluate_yolo_weights(
         weights,
@@ -38,7 +38,7 @@ def summarize_yolo_experiment(
     selection_metric: str,
 ) -> Annotated[dict[str, Any], "summary"]:
     """Return the run's summary: params, metrics, MLflow run id and artifact URIs."""
-    from src.cv.yolo_evaluation import summarize_training
+    from src.cv.evaluation import summarize_training
 
     summary = summarize_training(training, test_metrics, selection_metric=selection_metric)
     # Shown on the run's page in the ZenML dashboard.

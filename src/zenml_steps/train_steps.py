@@ -28,12 +28,12 @@ def train_yolo_tiny(
 ]:
     """Return best.pt, the final metrics and the training record (run id, artifact URIs).
 
-    Calls the same :func:`src.cv.yolo_training.train_yolo` as ``python -m src.train_cv``;
+    Calls the same :func:`src.cv.training.train_yolo` as ``python -m src.train_cv``;
     the MLflow run is the one the tracker opened for this pipeline run.
     """
     from zenml import get_step_context
 
-    from src.cv.yolo_training import train_yolo
+    from src.cv.training import train_yolo
 
     params = validate_section(CvTrainParams, train, "cv.train")
     config_name = tags.get("config_name", run_name)

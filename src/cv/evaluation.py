@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from src.config import CvTrackingParams, CvTrainParams
-from src.cv.yolo_training import (
+from src.cv.training import (
     FINAL_METRICS,
     check_device,
     check_yolo_dataset,

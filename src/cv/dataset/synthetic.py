@@ -1,7 +1,7 @@
 """An offline stand-in for COCO128, generated deterministically from a seed.
 
 The folder has COCO128's layout (``images/train2017/*.jpg`` and ``labels/train2017/*.txt``
-in YOLO format, 80 classes, person = 0), so :mod:`src.cv.tiny_person` converts it exactly
+in YOLO format, 80 classes, person = 0), so :mod:`src.cv.dataset.tiny_person` converts it exactly
 as it converts the real download. Each image is a scene on a varied background (flat,
 gradient, horizon, blotches, all with sensor-like noise):
 

@@ -39,7 +39,7 @@ class PreparedDataset:
 
 def current_fingerprint(dataset: TinyPersonDatasetParams) -> str:
     """Return the fingerprint of the dataset on disk, or ``absent`` (cheap: hashes one file)."""
-    from src.cv.tiny_person import dataset_fingerprint
+    from src.cv.dataset.tiny_person import dataset_fingerprint
 
     output = resolve_path(dataset.output)
     try:
@@ -102,8 +102,8 @@ def build_tiny_person(
     dataset: TinyPersonDatasetParams, synthetic: SyntheticCocoParams
 ) -> dict[str, Any]:
     """Return the manifest of a freshly built dataset (synthetic source made if missing)."""
-    from src.cv.synthetic_coco import make_synthetic_coco128
-    from src.cv.tiny_person import build_tiny_person_dataset
+    from src.cv.dataset.synthetic import make_synthetic_coco128
+    from src.cv.dataset.tiny_person import build_tiny_person_dataset
 
     source = resolve_path(dataset.source)
     if not (source / "images").is_dir():
@@ -123,7 +123,7 @@ def ensure_tiny_person_dataset(
     Raises DataError when an existing dataset differs from its manifest or from the
     version ``dvc.lock`` recorded.
     """
-    from src.cv.tiny_person import DATA_YAML_NAME, dataset_fingerprint, verify_dataset
+    from src.cv.dataset.tiny_person import DATA_YAML_NAME, dataset_fingerprint, verify_dataset
 
     output = resolve_path(dataset.output)
     built = False

@@ -11,10 +11,10 @@ from types import ModuleType
 import pytest
 import yaml
 
-from src.cv.tiny_person import load_manifest
+from src.cv.dataset.tiny_person import load_manifest
 from src.errors import ConfigError, DataError
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SYNTH_TOOL = ROOT / "tools" / "make_synthetic_coco128.py"
 TINY_TOOL = ROOT / "tools" / "make_tiny_person_from_coco128.py"
 SMALL_FLAGS = ["--train", "6", "--val", "3", "--test", "2"]

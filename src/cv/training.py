@@ -122,7 +122,7 @@ def _label_dir(images_dir: Path) -> Path:
 
 def _check_label_file(path: Path, num_classes: int) -> int:
     """Return the number of boxes in a YOLO label file; DataError naming file:line if bad."""
-    from src.cv.tiny_person import check_label_line
+    from src.cv.dataset.tiny_person import check_label_line
 
     try:
         text = path.read_bytes().decode("utf-8")
@@ -179,7 +179,7 @@ def check_yolo_dataset(data_yaml: Path) -> YoloDataset:
 
     fingerprint = "none"
     if (root / "manifest.json").is_file():
-        from src.cv.tiny_person import dataset_fingerprint, verify_dataset
+        from src.cv.dataset.tiny_person import dataset_fingerprint, verify_dataset
 
         verify_dataset(root)
         fingerprint = dataset_fingerprint(root)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from src.config import PROJECT_ROOT, SyntheticCocoParams, TinyPersonDatasetParams
-from src.cv.dataset_prep import (
+from src.cv.dataset.prepare import (
     ABSENT,
     current_fingerprint,
     dvc_stage_for,

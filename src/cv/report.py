@@ -1,9 +1,9 @@
-"""Write the grid's decision report from MLflow: ``python -m src.cv.decision_report`` (make report).
+"""Write the grid's decision report from MLflow: ``python -m src.cv.report`` (make report).
 
 Reads every run of one grid (tag ``grid_id``; the latest grid by default) from
 ``cv.tracking.experiment_name``, fills ``reports/templates/decision_template_zenml.md`` and
 writes ``reports/decision_<grid_id>.md`` with its images in ``reports/decision_<grid_id>/``:
-every run with params and metrics, the best by the rule of :mod:`src.cv.grid`, artifact
+every run with params and metrics, the best by the rule of :mod:`src.cv.selection`, artifact
 links, the registry decision (tags ``registry.*`` of the best run, and the aliases now),
 a comparison chart and each run's ``results.png`` / ``confusion_matrix.png``.
 The report is generated, never hand-written: rerun the command to refresh it.
@@ -22,7 +22,7 @@ from typing import Any
 
 from src.cli import run_main
 from src.config import CV_REPORT_TEMPLATE, REPORTS_DIR, CvTrackingParams, get_config
-from src.cv.grid import TABLE_METRICS, select_best, selection_key
+from src.cv.selection import TABLE_METRICS, select_best, selection_key
 from src.errors import DataError
 from src.io_utils import atomic_write_text
 from src.tracking import CHALLENGER_ALIAS, CHAMPION_ALIAS, tracking_uri
@@ -393,7 +393,7 @@ def write_decision_report(
 def main(argv: list[str] | None = None) -> int:
     """Write the report of one grid; return the exit code."""
     parser = argparse.ArgumentParser(
-        prog="python -m src.cv.decision_report", description=__doc__.split("\n")[0]
+        prog="python -m src.cv.report", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--grid-id", default=None, help="grid to report (default: the latest)")
     parser.add_argument("--params", default=None, help="params file (default: params.yaml)")

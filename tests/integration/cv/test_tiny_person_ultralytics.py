@@ -12,8 +12,8 @@ from pathlib import Path
 import matplotlib
 
 from src.config import SyntheticCocoParams, TinyPersonDatasetParams
-from src.cv.synthetic_coco import make_synthetic_coco128
-from src.cv.tiny_person import build_tiny_person_dataset
+from src.cv.dataset.synthetic import make_synthetic_coco128
+from src.cv.dataset.tiny_person import build_tiny_person_dataset
 
 # Run apart from pytest: ultralytics reads its settings folder once, at import time.
 CHECK = """

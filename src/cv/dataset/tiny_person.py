@@ -2,7 +2,7 @@
 
 :func:`build_tiny_person_dataset` reads ``<source>/images/train2017`` and
 ``<source>/labels/train2017`` (YOLO format, 80 COCO classes, person = 0), the real COCO128
-download or the synthetic stand-in of :mod:`src.cv.synthetic_coco`, and writes::
+download or the synthetic stand-in of :mod:`src.cv.dataset.synthetic`, and writes::
 
     <output>/images/{train,val,test}/*.jpg   images with at least one person
     <output>/labels/{train,val,test}/*.txt   their person lines only (class 0)

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from src.config import CvTrackingParams
-from src.cv.decision_report import write_decision_report
-from src.cv.grid import format_table, register_best, select_best
+from src.cv.report import write_decision_report
+from src.cv.selection import format_table, register_best, select_best
 from src.errors import DataError
 from src.tracking import tracked_run
 

@@ -12,8 +12,8 @@ import yaml
 from cv_helpers import make_tiny_person
 
 from src.config import CvGridParams, CvTrainParams, get_config
-from src.cv import yolo_training
-from src.cv.yolo_training import (
+from src.cv import training
+from src.cv.training import (
     check_device,
     check_yolo_dataset,
     read_results_csv,
@@ -85,7 +85,7 @@ def test_repo_root_weights_replace_the_default_yaml(
 ) -> None:
     weights = tmp_path / "yolov8n.pt"
     weights.write_bytes(b"not really weights")
-    monkeypatch.setattr(yolo_training, "LOCAL_YOLO_WEIGHTS", weights)
+    monkeypatch.setattr(training, "LOCAL_YOLO_WEIGHTS", weights)
     resolved = resolve_model("yolov8n.yaml")
     assert (resolved.kind, resolved.source) == ("weights", str(weights))
     # Another YAML is taken at its word.

@@ -14,8 +14,8 @@ from PIL import Image
 
 from src.config import SyntheticCocoParams, TinyPersonDatasetParams
 from src.cv import SYNTHETIC_MARKER
-from src.cv.synthetic_coco import make_synthetic_coco128
-from src.cv.tiny_person import (
+from src.cv.dataset.synthetic import make_synthetic_coco128
+from src.cv.dataset.tiny_person import (
     MANIFEST_NAME,
     build_tiny_person_dataset,
     dataset_fingerprint,
@@ -289,7 +289,7 @@ def test_failure_while_writing_leaves_dataset_and_no_staging(
     def explode(*args: object, **kwargs: object) -> str:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("src.cv.tiny_person.sha256_file", explode)
+    monkeypatch.setattr("src.cv.dataset.tiny_person.sha256_file", explode)
     with pytest.raises(OSError, match="No space left"):
         build_tiny_person_dataset(source, out, SMALL.model_copy(update={"seed": 3}))
     assert _tree(out) == before
