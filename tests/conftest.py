@@ -1,24 +1,56 @@
 """Shared fixtures. Tests never touch the developer's MLflow store, ZenML state or $HOME.
 
 Tests under ``tests/integration/`` are marked ``integration`` automatically;
-``make test-fast`` deselects them.
+``make test-fast`` deselects them. Every test stands alone: git's and DVC's global
+configuration live in a folder of the session, MLflow's process-wide state (tracking
+URI, active run, experiment) is reset after each test, and each MLflow store is a copy
+of one migrated once per session.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-# A developer's .env may select the server stack; tests choose their stores themselves.
-# Set before `src` is imported, since importing it applies .env.
-os.environ.setdefault("MLOPS_DOTENV", os.devnull)
-
 from src.config import clear_config_cache
+from src.runtime_env import apply_runtime_defaults
 
 ROOT = Path(__file__).resolve().parent.parent
+_SESSION_HOME: Path | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Apply the project's environment as an entry point would, minus a developer's .env."""
+    global _SESSION_HOME
+    # A developer's .env may select the server stack; tests choose their stores themselves.
+    os.environ["MLOPS_DOTENV"] = os.devnull
+    apply_runtime_defaults()
+    _SESSION_HOME = Path(tempfile.mkdtemp(prefix="mlops-tests-config-"))
+    gitconfig = _SESSION_HOME / "gitconfig"
+    gitconfig.write_text(
+        "[user]\n\tname = mlops-reference tests\n\temail = tests@localhost\n"
+        "[init]\n\tdefaultBranch = main\n"
+    )
+    # Test repos (git init, dvc init, dvc exp run) see this configuration, never the user's.
+    os.environ["GIT_CONFIG_GLOBAL"] = str(gitconfig)
+    os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
+    for variable, folder in (
+        ("DVC_GLOBAL_CONFIG_DIR", "dvc-global"),
+        ("DVC_SYSTEM_CONFIG_DIR", "dvc-system"),
+        ("DVC_SITE_CACHE_DIR", "dvc-site-cache"),
+    ):
+        os.environ[variable] = str(_SESSION_HOME / folder)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _SESSION_HOME is not None:
+        shutil.rmtree(_SESSION_HOME, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -34,14 +66,59 @@ def _fresh_config_cache() -> Iterator[None]:
     clear_config_cache()
 
 
-@pytest.fixture
-def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Point MLflow at a fresh SQLite store in ``tmp_path``; return its URI."""
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    import src.tracking
+@pytest.fixture(autouse=True)
+def _reset_mlflow_state() -> Iterator[None]:
+    """Leave MLflow's process-wide state as the test found it, whatever the test did."""
+    saved_uri = os.environ.get("MLFLOW_TRACKING_URI")
+    yield
+    if "mlflow" in sys.modules:
+        import mlflow
+        import mlflow.tracking.fluent
 
-    src.tracking._experiment_ids.clear()
+        while mlflow.active_run() is not None:
+            mlflow.end_run()
+        mlflow.set_tracking_uri(None)  # type: ignore[arg-type]  # None means "unset"
+        mlflow.set_registry_uri(None)  # type: ignore[arg-type]
+        mlflow.tracking.fluent._active_experiment_id = None
+    if saved_uri is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = saved_uri
+    if "src.tracking" in sys.modules:
+        sys.modules["src.tracking"]._experiment_ids.clear()
+
+
+@pytest.fixture(scope="session")
+def migrated_mlflow_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return an empty MLflow SQLite store, migrated once per session (about 7 s)."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    folder = tmp_path_factory.mktemp("mlflow-template")
+    db = folder / "mlflow.db"
+    store = SqlAlchemyStore(f"sqlite:///{db}", (folder / "mlartifacts").as_uri())
+    store.engine.dispose()
+    return db
+
+
+@pytest.fixture
+def new_mlflow_db(migrated_mlflow_db: Path) -> Callable[[Path], str]:
+    """Return a function that copies the migrated store into a folder and gives its URI."""
+
+    def copy_into(folder: Path) -> str:
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(migrated_mlflow_db, folder / "mlflow.db")
+        return f"sqlite:///{folder / 'mlflow.db'}"
+
+    return copy_into
+
+
+@pytest.fixture
+def mlflow_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, new_mlflow_db: Callable[[Path], str]
+) -> str:
+    """Point MLflow at a fresh (already migrated) SQLite store in ``tmp_path``; return its URI."""
+    uri = new_mlflow_db(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     return uri
 
 

@@ -98,7 +98,11 @@ def train_model(
     Keyword ``overrides`` (``n_estimators=150``) replace fields of that section and
     are validated by the same model. ``use_mlflow=False`` trains with no tracking
     at all; ``save=False`` writes no local files (used by the experiments grid).
+    Called from Python it is an entry point too: the environment defaults apply.
     """
+    from src.runtime_env import apply_runtime_defaults
+
+    apply_runtime_defaults()
     from src.iris.dataset import read_iris_csv
     from src.iris.metrics import evaluate_model
 

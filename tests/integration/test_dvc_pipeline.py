@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,8 +48,11 @@ def recorded_outs(lock_text: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
+def repo(
+    tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: Path
+) -> Iterator[tuple[Path, dict[str, str]]]:
     root = tmp_path_factory.mktemp("dvc-repo")
+    shutil.copyfile(migrated_mlflow_db, root / "mlflow.db")
     env = tool_env(MLFLOW_TRACKING_URI=f"sqlite:///{root / 'mlflow.db'}")
     yield copy_repo(root / "repo"), env
 

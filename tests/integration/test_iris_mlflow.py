@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,9 +19,12 @@ MODEL_NAME = "iris-classifier"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """One SQLite store for the module (creating one costs seconds); returns (uri, data dir)."""
+def store(
+    tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: Path
+) -> Iterator[tuple[str, Path]]:
+    """One SQLite store for the module, copied from the session's; returns (uri, data dir)."""
     root = tmp_path_factory.mktemp("iris-mlflow")
+    shutil.copyfile(migrated_mlflow_db, root / "mlflow.db")
     uri = f"sqlite:///{root / 'mlflow.db'}"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLFLOW_TRACKING_URI", uri)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,9 +31,12 @@ TINY_CV = {
 
 
 @pytest.fixture(scope="module")
-def zenml_world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def zenml_world(
+    tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: Path
+) -> dict[str, Any]:
     """Return the paths and environment of an isolated ZenML state and MLflow store."""
     root = tmp_path_factory.mktemp("zenml_world")
+    shutil.copyfile(migrated_mlflow_db, root / "mlflow.db")
     cv = json.loads(json.dumps(TINY_CV))
     cv["dataset"] |= {"source": str(root / "coco128"), "output": str(root / "tiny_person")}
     params = root / "params.yaml"
