@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from src.errors import ConfigError
+from src.io_utils import display_path
 from src.runtime_env import PROJECT_ROOT
 
 # --------------------------------------------------------------------------- paths
@@ -327,14 +328,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 @lru_cache(maxsize=8)
 def _load(path: Path, mtime_ns: int) -> Params:
-    return validate_section(Params, _read_yaml(path), _display(path))
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    return validate_section(Params, _read_yaml(path), display_path(path))
 
 
 def get_config(path: Path | str | None = None) -> Params:

@@ -1,4 +1,4 @@
-"""Atomic file writes and content hashes.
+"""Atomic file writes, content hashes, and how paths are shown.
 
 Outputs are written to a temporary file in the target directory and renamed into
 place, so a crash or a bad input never leaves a half-written or truncated file
@@ -17,6 +17,24 @@ from pathlib import Path
 from typing import IO, Any
 
 from src.errors import OutputError
+from src.runtime_env import PROJECT_ROOT
+
+
+def project_relative(path: Path) -> str | None:
+    """Return ``path`` resolved and relative to the project root (posix); None if outside it."""
+    try:
+        return Path(path).resolve().relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return None
+
+
+def display_path(path: Path) -> str:
+    """Return ``path`` as messages and manifests show it: project-relative, else as given.
+
+    Inside the project the text is the same on every machine and from any working directory.
+    """
+    relative = project_relative(path)
+    return str(path) if relative is None else relative
 
 
 def ensure_writable_dir(directory: Path) -> Path:

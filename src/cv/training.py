@@ -48,13 +48,13 @@ import yaml
 from src.config import (
     DEFAULT_YOLO_MODEL,
     LOCAL_YOLO_WEIGHTS,
-    PROJECT_ROOT,
     CvTrackingParams,
     CvTrainParams,
     resolve_path,
 )
 from src.cv import IMAGE_SUFFIXES, staged_directory
 from src.errors import ConfigError, DataError, OutputError
+from src.io_utils import display_path
 from src.tracking import check_tracking_available, log_flat_params, standard_tags, tracked_run
 
 #: ultralytics' metric keys (results.csv and ``DetMetrics.results_dict``) → our names.
@@ -103,13 +103,6 @@ class YoloDataset:
         return self.counts.get("test", {}).get("images", 0) > 0
 
 
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(PROJECT_ROOT))
-    except ValueError:
-        return str(path)
-
-
 def _label_dir(images_dir: Path) -> Path:
     # ultralytics' own convention (img2label_paths): the last /images/ becomes /labels/.
     parts = list(images_dir.parts)
@@ -127,9 +120,9 @@ def _check_label_file(path: Path, num_classes: int) -> int:
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DataError(f"{_display(path)}: not UTF-8 text (byte {exc.start})") from None
+        raise DataError(f"{display_path(path)}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
-        raise DataError(f"{_display(path)}: cannot read ({exc.strerror})") from None
+        raise DataError(f"{display_path(path)}: cannot read ({exc.strerror})") from None
     boxes = 0
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -137,14 +130,14 @@ def _check_label_file(path: Path, num_classes: int) -> int:
         try:
             box = check_label_line(line)
         except ValueError as exc:
-            raise DataError(f"{_display(path)}:{number}: {exc}") from None
+            raise DataError(f"{display_path(path)}:{number}: {exc}") from None
         if box.class_id >= num_classes:
             raise DataError(
-                f"{_display(path)}:{number}: class id {box.class_id} outside the dataset's "
+                f"{display_path(path)}:{number}: class id {box.class_id} outside the dataset's "
                 f"{num_classes} class(es)"
             )
         if box.coords[2] <= 0 or box.coords[3] <= 0:
-            raise DataError(f"{_display(path)}:{number}: box width and height must be > 0")
+            raise DataError(f"{display_path(path)}:{number}: box width and height must be > 0")
         boxes += 1
     return boxes
 
@@ -158,20 +151,20 @@ def check_yolo_dataset(data_yaml: Path) -> YoloDataset:
     data_yaml = Path(data_yaml).resolve()
     if not data_yaml.is_file():
         raise DataError(
-            f"{_display(data_yaml)}: dataset not found; build it with `make cv-data` "
+            f"{display_path(data_yaml)}: dataset not found; build it with `make cv-data` "
             "(or point --data at a YOLO data.yaml)"
         )
     try:
         spec = yaml.safe_load(data_yaml.read_text())
     except (OSError, yaml.YAMLError) as exc:
-        raise DataError(f"{_display(data_yaml)}: unreadable dataset YAML ({exc})") from None
+        raise DataError(f"{display_path(data_yaml)}: unreadable dataset YAML ({exc})") from None
     if not isinstance(spec, dict) or "train" not in spec or "val" not in spec:
-        raise DataError(f"{_display(data_yaml)}: a YOLO data.yaml needs 'train' and 'val' keys")
+        raise DataError(f"{display_path(data_yaml)}: a YOLO data.yaml needs 'train' and 'val' keys")
     names = spec.get("names")
     if isinstance(names, list):
         names = dict(enumerate(names))
     if not isinstance(names, dict) or not names:
-        raise DataError(f"{_display(data_yaml)}: 'names' must map class ids to names")
+        raise DataError(f"{display_path(data_yaml)}: 'names' must map class ids to names")
     root = data_yaml.parent
     if spec.get("path"):
         base = Path(str(spec["path"]))
@@ -190,7 +183,7 @@ def check_yolo_dataset(data_yaml: Path) -> YoloDataset:
         if not entry:
             continue
         if not isinstance(entry, str):
-            raise DataError(f"{_display(data_yaml)}: '{split}' must be one folder (a string)")
+            raise DataError(f"{display_path(data_yaml)}: '{split}' must be one folder (a string)")
         images_dir = root / entry
         images = (
             sorted(p for p in images_dir.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -199,7 +192,7 @@ def check_yolo_dataset(data_yaml: Path) -> YoloDataset:
         )
         if not images:
             raise DataError(
-                f"{_display(images_dir)}: no images for the '{split}' split; "
+                f"{display_path(images_dir)}: no images for the '{split}' split; "
                 "rebuild the dataset with `make cv-data`"
             )
         labels_dir = _label_dir(images_dir)
@@ -210,7 +203,7 @@ def check_yolo_dataset(data_yaml: Path) -> YoloDataset:
                 boxes += _check_label_file(label, len(names))
         counts[split] = {"images": len(images), "boxes": boxes}
     if counts["train"]["boxes"] == 0:
-        raise DataError(f"{_display(data_yaml)}: the train split has no labelled boxes")
+        raise DataError(f"{display_path(data_yaml)}: the train split has no labelled boxes")
     return YoloDataset(
         data_yaml, root, {int(k): str(v) for k, v in names.items()}, counts, fingerprint
     )
@@ -256,24 +249,24 @@ def resolve_model(model: str) -> ResolvedModel:
         return ResolvedModel(
             str(LOCAL_YOLO_WEIGHTS),
             "weights",
-            f"{_display(LOCAL_YOLO_WEIGHTS)} (found at the repo root, used instead of {model})",
+            f"{display_path(LOCAL_YOLO_WEIGHTS)} (found at the repo root, used instead of {model})",
         )
     path = resolve_path(model)
     if path.suffix.lower() == ".pt":
         if not path.is_file():
             raise ConfigError(
-                f"cv.train.model = {model!r}: weights file {_display(path)} not found (nothing is "
-                f"downloaded offline); copy it there or train from a YAML such as "
+                f"cv.train.model = {model!r}: weights file {display_path(path)} not found (nothing "
+                f"is downloaded offline); copy it there or train from a YAML such as "
                 f"{DEFAULT_YOLO_MODEL}"
             )
-        return ResolvedModel(str(path), "weights", f"{_display(path)} (local weights)")
+        return ResolvedModel(str(path), "weights", f"{display_path(path)} (local weights)")
     if path.is_file():
-        return ResolvedModel(str(path), "yaml", f"{_display(path)} (local YAML, from scratch)")
+        return ResolvedModel(str(path), "yaml", f"{display_path(path)} (local YAML, from scratch)")
     shipped = _shipped_model_yaml(model)
     if shipped is None:
         raise ConfigError(
             f"cv.train.model = {model!r}: no such model YAML in ultralytics' cfg/models nor at "
-            f"{_display(path)}; use one it ships, e.g. yolov8n.yaml or yolo11n.yaml"
+            f"{display_path(path)}; use one it ships, e.g. yolov8n.yaml or yolo11n.yaml"
         )
     return ResolvedModel(model, "yaml", f"{model} (ultralytics {shipped.name}, from scratch)")
 
@@ -418,11 +411,11 @@ def _check_replaceable(run_dir: Path) -> None:
     if not run_dir.exists():
         return
     if not run_dir.is_dir():
-        raise OutputError(f"{_display(run_dir)}: exists and is not a directory")
+        raise OutputError(f"{display_path(run_dir)}: exists and is not a directory")
     if any(run_dir.iterdir()) and not (run_dir / RUN_MARKER).is_file():
         raise OutputError(
-            f"{_display(run_dir)}: exists and has no {RUN_MARKER}, so it was not written by this "
-            "tool; remove it or choose another run name"
+            f"{display_path(run_dir)}: exists and has no {RUN_MARKER}, so it was not written by "
+            "this tool; remove it or choose another run name"
         )
 
 
@@ -457,7 +450,7 @@ def train_yolo(
     all_tags = standard_tags(
         **{
             "dataset_fingerprint": dataset.fingerprint,
-            "dataset": _display(dataset.root),
+            "dataset": display_path(dataset.root),
             "model_source": model_ref.description,
             "config_name": run_name_for(params),
             **(tags or {}),
@@ -468,7 +461,7 @@ def train_yolo(
             {
                 **params.model_dump(),
                 "model_resolved": model_ref.source,
-                "data": _display(dataset.data_yaml),
+                "data": display_path(dataset.data_yaml),
                 "dataset": {
                     f"{split}_{what}": n
                     for split, c in dataset.counts.items()
@@ -504,7 +497,7 @@ def train_yolo(
             seconds = time.perf_counter() - started
             history = read_results_csv(staging / "results.csv")
             if not (staging / "weights" / "best.pt").is_file():
-                raise DataError(f"{_display(run_dir)}: training ended without weights/best.pt")
+                raise DataError(f"{display_path(run_dir)}: training ended without weights/best.pt")
             results = dict(getattr(final, "results_dict", {}) or {})
 
         metrics = {name: float(results.get(key, 0.0)) for key, name in FINAL_METRICS.items()}
@@ -521,7 +514,7 @@ def train_yolo(
         for rel in RUN_ARTIFACTS:
             path = run_dir / rel
             if not path.is_file():
-                print(f"warning: {_display(path)} was not written; not logged", file=sys.stderr)
+                print(f"warning: {display_path(path)} was not written; not logged", file=sys.stderr)
                 continue
             folder = str(Path(rel).parent) if Path(rel).parent != Path(".") else None
             mlflow.log_artifact(str(path), artifact_path=folder)

@@ -22,6 +22,7 @@ import yaml
 
 from src.config import PROJECT_ROOT, SyntheticCocoParams, TinyPersonDatasetParams, resolve_path
 from src.errors import DataError
+from src.io_utils import display_path, project_relative
 
 #: Value of :func:`current_fingerprint` when there is no dataset on disk.
 ABSENT = "absent"
@@ -48,16 +49,9 @@ def current_fingerprint(dataset: TinyPersonDatasetParams) -> str:
         return ABSENT
 
 
-def _relative_to_repo(path: Path) -> str | None:
-    try:
-        return path.resolve().relative_to(PROJECT_ROOT).as_posix()
-    except ValueError:
-        return None
-
-
 def dvc_stage_for(output: Path, dvc_yaml: Path = PROJECT_ROOT / "dvc.yaml") -> str | None:
     """Return the name of the dvc.yaml stage whose outs include ``output``, if any."""
-    rel = _relative_to_repo(output)
+    rel = project_relative(output)
     # A checkout without .dvc/ (an export, a tarball) has nothing to compare against.
     if rel is None or not dvc_yaml.is_file() or not (dvc_yaml.parent / ".dvc").is_dir():
         return None
@@ -150,7 +144,7 @@ def ensure_tiny_person_dataset(
             state = f"built here; `dvc commit {stage}` records it ({_describe_changes(changes)})"
         else:
             raise DataError(
-                f"{_relative_to_repo(output)}: differs from what dvc.lock recorded for stage "
+                f"{display_path(output)}: differs from what dvc.lock recorded for stage "
                 f"{stage} ({_describe_changes(changes)}); run `make cv-data` to rebuild it or "
                 f"`dvc checkout {stage}` to restore the recorded version"
             )

@@ -51,8 +51,7 @@ from src.cv import (
     staged_directory,
 )
 from src.errors import DataError, OutputError, ServiceError
-from src.io_utils import sha256_bytes, sha256_file
-from src.runtime_env import PROJECT_ROOT
+from src.io_utils import display_path, sha256_bytes, sha256_file
 
 MANIFEST_NAME = "manifest.json"
 DATA_YAML_NAME = "data.yaml"
@@ -168,15 +167,6 @@ class _SourceImage:
 
     path: Path
     persons: tuple[LabelBox, ...]
-
-
-def _display_path(path: Path) -> str:
-    """Return ``path`` relative to the project when inside it (keeps manifests portable)."""
-    resolved = path.resolve()
-    try:
-        return resolved.relative_to(PROJECT_ROOT).as_posix()
-    except ValueError:
-        return resolved.as_posix()
 
 
 def _check_source_layout(source: Path) -> None:
@@ -426,7 +416,7 @@ def build_tiny_person_dataset(
             "format": MANIFEST_FORMAT,
             "classes": {str(PERSON_CLASS_ID): "person"},
             "source": {
-                "path": _display_path(source),
+                "path": display_path(source),
                 "description": _describe_source(source),
                 **source_counts,
                 "unused_person_images": len(candidates) - sum(len(v) for v in splits.values()),
