@@ -1,8 +1,10 @@
-"""Atomic file writes, content hashes, and how paths are shown.
+"""Atomic file and folder writes, content hashes, and how paths are shown.
 
 Outputs are written to a temporary file in the target directory and renamed into
 place, so a crash or a bad input never leaves a half-written or truncated file
-where a good one used to be.
+where a good one used to be. :func:`staged_directory` does the same for a whole folder
+(a dataset, a training run): it is built next to its target and swapped into place only
+when the build succeeded, so a failure never destroys a folder that already exists.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -87,6 +91,64 @@ def atomic_write_bytes(target: Path, data: bytes) -> Path:
 def atomic_write_json(target: Path, payload: Any) -> Path:
     """Write ``payload`` as stable, indented JSON (sorted keys, trailing newline)."""
     return atomic_write_text(target, json.dumps(payload, indent=2, sort_keys=True) + "\n")
+
+
+def _is_replaceable(target: Path, marker: str | None) -> bool:
+    """Return True when ``target`` is empty or carries ``marker`` (a file this tool writes)."""
+    if not any(target.iterdir()):
+        return True
+    return marker is not None and (target / marker).is_file()
+
+
+@contextmanager
+def staged_directory(target: Path, *, marker: str | None) -> Iterator[Path]:
+    """Yield an empty folder next to ``target``; it replaces ``target`` when the block succeeds.
+
+    ``marker`` names a file that proves an existing ``target`` was written by the same tool
+    (``manifest.json``); any other non-empty folder is refused rather than deleted, so a
+    mistyped ``--out`` cannot wipe unrelated files. If the block raises, the staging folder
+    is removed and ``target`` is left exactly as it was.
+    """
+    target = Path(target)
+    if target.exists():
+        if not target.is_dir():
+            raise OutputError(f"{target}: exists and is not a directory")
+        if not _is_replaceable(target, marker):
+            what = f"has no {marker}" if marker else "is not empty"
+            raise OutputError(
+                f"{target}: exists and {what}, so it was not written by this tool; "
+                "remove it or choose another output folder"
+            )
+    ensure_writable_dir(target.parent)
+    # A hidden sibling on the same filesystem, so the final rename is cheap and atomic.
+    staging = target.with_name(f".{target.name}.building-{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        staging.mkdir()
+    except OSError as exc:
+        raise OutputError(f"{staging}: cannot create directory ({exc.strerror})") from exc
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _swap_into_place(staging, target)
+
+
+def _swap_into_place(staging: Path, target: Path) -> None:
+    """Rename ``staging`` onto ``target``, keeping the old ``target`` until the rename worked."""
+    backup: Path | None = None
+    try:
+        if target.exists():
+            backup = target.with_name(f".{target.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
+            os.rename(target, backup)
+        os.rename(staging, target)
+    except OSError as exc:
+        if backup is not None and backup.exists() and not target.exists():
+            os.rename(backup, target)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"{target}: cannot replace ({exc.strerror})") from exc
+    if backup is not None:
+        shutil.rmtree(backup, ignore_errors=True)
 
 
 def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:

@@ -52,9 +52,9 @@ from src.config import (
     CvTrainParams,
     resolve_path,
 )
-from src.cv import IMAGE_SUFFIXES, staged_directory
+from src.cv import IMAGE_SUFFIXES
 from src.errors import ConfigError, DataError, OutputError
-from src.io_utils import display_path
+from src.io_utils import display_path, staged_directory
 from src.tracking import check_tracking_available, log_flat_params, standard_tags, tracked_run
 
 #: ultralytics' metric keys (results.csv and ``DetMetrics.results_dict``) → our names.

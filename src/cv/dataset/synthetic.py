@@ -30,7 +30,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from src.config import SyntheticCocoParams
-from src.cv import COCO_NUM_CLASSES, PERSON_CLASS_ID, SYNTHETIC_MARKER, staged_directory
+from src.cv import COCO_NUM_CLASSES, PERSON_CLASS_ID, SYNTHETIC_MARKER
+from src.io_utils import staged_directory
 
 IMAGES_SUBDIR = Path("images") / "train2017"
 LABELS_SUBDIR = Path("labels") / "train2017"

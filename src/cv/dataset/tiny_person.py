@@ -48,10 +48,9 @@ from src.cv import (
     IMAGE_SUFFIXES,
     PERSON_CLASS_ID,
     SYNTHETIC_MARKER,
-    staged_directory,
 )
 from src.errors import DataError, OutputError, ServiceError
-from src.io_utils import display_path, sha256_bytes, sha256_file
+from src.io_utils import display_path, sha256_bytes, sha256_file, staged_directory
 
 MANIFEST_NAME = "manifest.json"
 DATA_YAML_NAME = "data.yaml"
