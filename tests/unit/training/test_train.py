@@ -7,14 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
-from sklearn.metrics import accuracy_score, f1_score
 
 from src.cli import run_main
 from src.config import IRIS_CLASSES
 from src.errors import ConfigError, DataError, OutputError
-from src.evaluation.evaluate import write_evaluation
 from src.io_utils import sha256_file
-from src.iris.metrics import evaluate_predictions
 from src.iris.model_io import load_verified_model
 from src.training.train import main, train_model
 from tests.iris_helpers import make_splits
@@ -33,6 +30,17 @@ def train_offline(processed: Path, models: Path, **overrides: object) -> tuple[o
         test_csv=processed / "test.csv",
         **overrides,
     )
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture
+def trained(processed: Path, tmp_path: Path) -> Path:
+    models = tmp_path / "models"
+    train_offline(processed, models)
+    return models
 
 
 @pytest.mark.parametrize("algorithm", ["random_forest", "logistic_regression"])
@@ -76,35 +84,6 @@ def test_saved_model_loads_only_when_its_hash_matches(processed: Path, tmp_path:
         handle.write(b"tampered")
     with pytest.raises(DataError, match="refusing to unpickle"):
         load_verified_model(models / "metadata.json")
-
-
-def test_evaluation_matches_scikit_learn_and_writes_plot_files(tmp_path: Path) -> None:
-    y_true = ["setosa", "setosa", "versicolor", "virginica", "virginica", "versicolor"]
-    y_pred = ["setosa", "versicolor", "versicolor", "virginica", "setosa", "versicolor"]
-    report = evaluate_predictions(y_true, y_pred)
-    assert report.metrics["accuracy"] == pytest.approx(accuracy_score(y_true, y_pred))
-    assert report.metrics["f1_macro"] == pytest.approx(f1_score(y_true, y_pred, average="macro"))
-    assert report.per_class["versicolor"]["recall"] == 1.0
-    assert report.confusion == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
-    assert report.flat_metrics()["precision_setosa"] == 0.5
-    paths = write_evaluation(report, tmp_path)
-    assert paths["confusion_png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert (tmp_path / "predictions.csv").read_text().splitlines()[0] == "actual,predicted"
-    first_png = paths["confusion_png"].read_bytes()
-    write_evaluation(report, tmp_path)
-    assert paths["confusion_png"].read_bytes() == first_png  # reproducible plot bytes
-
-
-# --------------------------------------------------------------------------- bad input
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
-
-
-@pytest.fixture
-def trained(processed: Path, tmp_path: Path) -> Path:
-    models = tmp_path / "models"
-    train_offline(processed, models)
-    return models
 
 
 def test_invalid_override_leaves_outputs_untouched(processed: Path, trained: Path) -> None:
