@@ -17,6 +17,12 @@ PIP         := $(BIN)/pip
 DVC         := $(BIN)/dvc
 INSTALLED   := $(VENV)/.installed
 LOCK        := requirements.lock
+# Poetry (`make lock`) lives in a venv of its own, installed from its own hash-pinned lock.
+POETRY_VENV ?= .tools/poetry
+POETRY      := $(POETRY_VENV)/bin/poetry
+POETRY_REQS := tools/poetry-requirements.lock
+POETRY_VERSION        ?= 2.5.1
+POETRY_EXPORT_VERSION ?= 1.10.1
 
 MLFLOW_HOST ?= 127.0.0.1
 MLFLOW_PORT ?= 5000
@@ -51,11 +57,26 @@ $(INSTALLED): $(LOCK) pyproject.toml
 	  .ultralytics/Ultralytics/Arial.ttf 2>/dev/null || true
 	@touch $@
 
-lock: ## Re-compile requirements.lock from pyproject.toml (Linux x86_64, Python 3.11, with hashes)
-	@test -x $(BIN)/uv || { $(PYTHON_BOOT) -m venv $(VENV) && $(PIP) install --quiet uv; }
-	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes \
-	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 --quiet -o $(LOCK)
-	@! grep -n -E 'index-url|https?://' $(LOCK) || { echo "lock names a registry host"; exit 1; }
+lock: $(POETRY) ## Re-lock: poetry lock (keeps locked versions), then export requirements.lock (hashes, dev extra)
+	$(POETRY) lock
+	$(POETRY) export -f requirements.txt --extras dev | { echo "# Exported from poetry.lock by" \
+	  "\`make lock\` (poetry export -f requirements.txt --extras dev): do not edit."; cat; } > $(LOCK).tmp
+	@mv $(LOCK).tmp $(LOCK)
+	@! grep -n -E 'index-url|https?://' poetry.lock $(LOCK) || { echo "a lock names a registry host"; exit 1; }
+
+.PHONY: poetry poetry-tool-lock
+poetry: $(POETRY) ## Install the pinned Poetry (+ poetry-plugin-export) into .tools/poetry
+
+$(POETRY): $(POETRY_REQS)
+	@rm -rf $(POETRY_VENV) && $(PYTHON_BOOT) -m venv $(POETRY_VENV)
+	$(POETRY_VENV)/bin/pip install --quiet --require-hashes --no-deps -r $(POETRY_REQS)
+	@touch $@
+
+poetry-tool-lock: $(INSTALLED) ## Re-pin Poetry's own lock (POETRY_VERSION=..., POETRY_EXPORT_VERSION=...)
+	printf '%s\n' poetry==$(POETRY_VERSION) poetry-plugin-export==$(POETRY_EXPORT_VERSION) | \
+	  $(BIN)/uv pip compile - --universal --python-version 3.11 --generate-hashes --quiet \
+	  --custom-compile-command "make poetry-tool-lock" -o $(POETRY_REQS)
+	@! grep -n -E 'index-url|https?://' $(POETRY_REQS) || { echo "lock names a registry host"; exit 1; }
 
 ##@ Iris: data, training, MLflow
 .PHONY: prepare train evaluate export experiments mlflow-ui mlflow-experiments
@@ -192,7 +213,7 @@ test-tools: ## Install the Debian tools of the integration tests (docker-compose
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	sudo=""; [ "$$(id -u)" = 0 ] || { sudo -n true 2>/dev/null && sudo="sudo -n"; }; \
 	if command -v apt-get >/dev/null && { [ "$$(id -u)" = 0 ] || [ -n "$$sudo" ]; }; then \
-	  echo "Installing$$missing with apt-get (used by tests/integration/stack)"; \
+	  echo "Installing$$missing with apt-get (used by tests/integration/services)"; \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
 	    --no-install-recommends $$missing >/dev/null; \
 	else echo "Not installing$$missing (needs apt-get and root); the tests using them skip"; fi
@@ -207,7 +228,7 @@ bench-install: $(INSTALLED) ## Measure `make install` into empty venvs, cold and
 
 ##@ Quality
 .PHONY: test test-fast lint format
-test: $(INSTALLED) test-tools ## Run the whole test suite (unit + integration with real tools on loopback)
+test: $(INSTALLED) test-tools $(POETRY) ## Run the whole test suite (unit + integration with real tools on loopback)
 	$(PY) -m pytest
 
 test-fast: $(INSTALLED) ## Run the unit tests only (seconds)

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from src.io_utils import sha256_file
-from tests.integration.stack.conftest import PY, Stack
+from tests.integration.services.conftest import PY, Stack
 
 
 def test_dvc_push_wipe_pull_gives_identical_files(stack: Stack) -> None:

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from src.services.settings import BUCKETS
-from tests.integration.stack.conftest import Stack
+from tests.integration.services.conftest import Stack
 
 
 def test_stack_starts_within_budget_and_answers(stack: Stack) -> None:

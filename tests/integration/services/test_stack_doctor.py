@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.stack.conftest import Stack
+from tests.integration.services.conftest import Stack
 
 CHECKS = (
     "venv",

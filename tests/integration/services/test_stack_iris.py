@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.stack.conftest import IrisRun, Stack
+from tests.integration.services.conftest import IrisRun, Stack
 
 
 def test_iris_run_is_on_the_server(stack: Stack, iris_run: IrisRun) -> None:

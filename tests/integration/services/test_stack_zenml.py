@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from src.zenml_setup.server_stack import SERVER_ARTIFACT_STORE_NAME, SERVER_TRACKER_NAME
-from tests.integration.stack.conftest import PY, Stack
+from tests.integration.services.conftest import PY, Stack
 
 
 def _tiny_params(root: Path) -> Path:

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from src.io_utils import sha256_file
-from tests.integration.stack.conftest import PY, IrisRun, Stack
+from tests.integration.services.conftest import PY, IrisRun, Stack
 
 
 def _hashes(folder: Path) -> dict[str, str]:
