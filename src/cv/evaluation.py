@@ -14,14 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from src.config import CvTrackingParams, CvTrainParams
-from src.cv.training import (
-    FINAL_METRICS,
-    check_device,
-    check_yolo_dataset,
-    configure_ultralytics,
-)
+from src.cv.training import FINAL_METRICS, check_device, check_yolo_dataset
 from src.errors import DataError
 from src.tracking import tracked_run
+from src.workarounds import configure_ultralytics
 
 
 def evaluate_yolo_weights(

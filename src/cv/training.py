@@ -34,9 +34,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import math
-import os
 import re
-import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -56,6 +54,7 @@ from src.cv import IMAGE_SUFFIXES
 from src.errors import ConfigError, DataError, OutputError
 from src.io_utils import display_path, staged_directory
 from src.tracking import check_tracking_available, log_flat_params, standard_tags, tracked_run
+from src.workarounds import configure_ultralytics
 
 #: ultralytics' metric keys (results.csv and ``DetMetrics.results_dict``) → our names.
 FINAL_METRICS: dict[str, str] = {
@@ -74,17 +73,6 @@ RUN_ARTIFACTS: tuple[str, ...] = (
 )
 #: ultralytics writes this first in every run folder; it marks a folder we may replace.
 RUN_MARKER = "args.yaml"
-#: Ultralytics integrations that would log elsewhere or phone home; ours is src.tracking.
-_ULTRALYTICS_SETTINGS: dict[str, Any] = {
-    "mlflow": False,
-    "sync": False,
-    "clearml": False,
-    "comet": False,
-    "dvc": False,
-    "raytune": False,
-    "tensorboard": False,
-    "wandb": False,
-}
 
 
 # --------------------------------------------------------------------------- inputs
@@ -293,29 +281,6 @@ def check_device(device: str) -> None:
                 f"cv.train.device = {device!r}: CUDA device {index} does not exist "
                 f"({count} visible)"
             )
-
-
-def configure_ultralytics() -> None:
-    """Turn off ultralytics' integrations and give it a local font, so nothing goes online.
-
-    Settings persist in ``$YOLO_CONFIG_DIR`` (inside the repo, see src.runtime_env); they
-    are written only when they differ, so concurrent trainings do not rewrite the file.
-    """
-    from ultralytics.utils import SETTINGS, USER_CONFIG_DIR
-
-    changes = {k: v for k, v in _ULTRALYTICS_SETTINGS.items() if SETTINGS.get(k) != v}
-    if changes:
-        SETTINGS.update(changes)
-    # The plot font is fetched from the internet whatever YOLO_OFFLINE says; any TTF works.
-    font = Path(USER_CONFIG_DIR) / "Arial.ttf"
-    if not font.is_file():
-        import matplotlib
-
-        bundled = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-        font.parent.mkdir(parents=True, exist_ok=True)
-        tmp = font.with_name(f".{font.name}.{os.getpid()}.tmp")
-        shutil.copyfile(bundled, tmp)
-        os.replace(tmp, font)
 
 
 # --------------------------------------------------------------------------- results
@@ -551,7 +516,6 @@ __all__ = [
     "YoloTrainingResult",
     "check_device",
     "check_yolo_dataset",
-    "configure_ultralytics",
     "read_results_csv",
     "resolve_model",
     "run_name_for",

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from src.config import TinyPersonDatasetParams
 from src.cv import (
@@ -51,6 +51,7 @@ from src.cv import (
 )
 from src.errors import DataError, OutputError, ServiceError
 from src.io_utils import display_path, sha256_bytes, sha256_file, staged_directory
+from src.workarounds import image_open_errors
 
 MANIFEST_NAME = "manifest.json"
 DATA_YAML_NAME = "data.yaml"
@@ -309,9 +310,7 @@ def _open_image(path: Path) -> Image.Image:
     try:
         image = Image.open(path)
         image.load()
-    # Once ultralytics is imported (same process in a ZenML run) it patches Image.open to
-    # import the optional pi_heif on undecodable files: that ImportError means "corrupt" too.
-    except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ImportError) as exc:
+    except image_open_errors() as exc:
         raise DataError(f"{path}: cannot read image ({exc})") from None
     return image
 
