@@ -1,5 +1,6 @@
 """Each entry of src/workarounds.py: the library still needs it, and it still works.
 
+Start-up cost cuts keep behaviour: checked on module lists, never on timings.
 ultralytics reads its settings folder once, when imported, and patches PIL for the whole
 process, so its probes run in a fresh interpreter with a temporary ``YOLO_CONFIG_DIR``.
 """
@@ -17,6 +18,68 @@ from src.config import SyntheticCocoParams
 from src.cv.dataset.synthetic import make_synthetic_coco128
 
 ROOT = Path(__file__).resolve().parents[2]
+
+HELP_PROBE = """
+import json, runpy, sys
+sys.argv = [sys.argv[1], "--help"]
+try:
+    runpy.run_module(sys.argv[0], run_name="__main__")
+except SystemExit:
+    pass
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+"""
+
+
+def loaded_after_help(module: str) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", HELP_PROBE, module],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_train_help_imports_no_data_science_stack() -> None:
+    loaded = loaded_after_help("src.training.train")
+    assert not loaded & {"pandas", "sklearn", "mlflow", "matplotlib", "skops", "torch"}
+
+
+def test_skops_import_leaves_torch_out_and_trusts_the_same_estimators() -> None:
+    probe = (
+        "import json, sys\n"
+        "from src.iris.model_io import import_skops_io\n"
+        "import_skops_io()\n"
+        "from skops.io._trusted_types import SKLEARN_ESTIMATOR_TYPE_NAMES as names\n"
+        "print(json.dumps({'torch': 'torch' in sys.modules, 'names': names}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    assert data["torch"] is False
+    assert "sklearn.ensemble._forest.RandomForestClassifier" in data["names"]
+    assert "sklearn.linear_model._logistic.LogisticRegression" in data["names"]
+
+
+def test_pinned_requirements_skips_the_check_only_inside_the_block() -> None:
+    import mlflow.pyfunc
+    import mlflow.utils.environment
+
+    from src.tracking import pinned_requirements
+
+    originals = (
+        mlflow.utils.environment.warn_dependency_requirement_mismatches,
+        mlflow.pyfunc.warn_dependency_requirement_mismatches,
+    )
+    with pinned_requirements():
+        assert mlflow.utils.environment.warn_dependency_requirement_mismatches is not originals[0]
+        assert mlflow.pyfunc.warn_dependency_requirement_mismatches(["x==1"]) is None
+    assert (
+        mlflow.utils.environment.warn_dependency_requirement_mismatches,
+        mlflow.pyfunc.warn_dependency_requirement_mismatches,
+    ) == originals
 
 
 def _probe(code: str, tmp_path: Path, *args: str) -> dict[str, Any]:
