@@ -58,12 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     """Build the dataset; return the exit code (errors are raised as MlopsError)."""
     args = build_parser().parse_args(argv)
     from src.config import get_config, resolve_path, with_overrides
-    from src.cv.dataset.tiny_person import (
-        COCO128_URL,
-        build_tiny_person_dataset,
-        dataset_fingerprint,
-        download_coco128,
-    )
+    from src.cv.dataset.download import COCO128_URL, download_coco128
+    from src.cv.dataset.manifest import dataset_fingerprint
+    from src.cv.dataset.tiny_person import build_tiny_person_dataset
 
     config = get_config(args.params)
     overrides = {

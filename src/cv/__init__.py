@@ -1,18 +1,9 @@
-"""The YOLO half's data: a synthetic COCO128 stand-in and the tiny person dataset cut from it.
+"""The YOLO half's library: dataset, training, evaluation, selection and the decision report.
 
-This package also holds the COCO class constants both dataset writers share.
+:mod:`src.cv.dataset` builds and checks the data; :mod:`src.cv.inputs` checks what a
+training is given (dataset, model, device) before anything starts; :mod:`src.cv.training`
+trains one configuration into one MLflow run; :mod:`src.cv.evaluation` scores the weights on
+the held-out split; :mod:`src.cv.selection` picks and registers a grid's best run; and
+:mod:`src.cv.report` writes the decision report. ``python -m src.train_cv`` and the ZenML
+steps are thin callers of these functions.
 """
-
-from __future__ import annotations
-
-#: COCO has 80 detection classes; YOLO label files number them 0..79.
-COCO_NUM_CLASSES = 80
-#: COCO's "person" class id, and the only class of the tiny person dataset.
-PERSON_CLASS_ID = 0
-#: Written at the root of every synthetic COCO128 folder: its params and counts. It marks the
-#: folder as safe to regenerate, and the conversion reads it to describe its source.
-SYNTHETIC_MARKER = "synthetic_coco128.json"
-#: Image suffixes looked for in a COCO128-layout folder (the ones ultralytics reads).
-IMAGE_SUFFIXES: frozenset[str] = frozenset(
-    {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
-)

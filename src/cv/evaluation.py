@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from src.config import CvTrackingParams, CvTrainParams
-from src.cv.training import FINAL_METRICS, check_device, check_yolo_dataset
+from src.cv.inputs import check_device, check_yolo_dataset
+from src.cv.training import FINAL_METRICS
 from src.errors import DataError
 from src.tracking import tracked_run
 from src.workarounds import configure_ultralytics

@@ -67,7 +67,7 @@ def timestamp() -> str:
 
 def preflight(configs: Sequence[CvTrainParams]) -> None:
     """Raise ConfigError/TrackingError now for what would only fail inside a step later."""
-    from src.cv.training import check_device, resolve_model
+    from src.cv.inputs import check_device, resolve_model
     from src.tracking import check_tracking_available
 
     for params in configs:

@@ -40,7 +40,7 @@ class PreparedDataset:
 
 def current_fingerprint(dataset: TinyPersonDatasetParams) -> str:
     """Return the fingerprint of the dataset on disk, or ``absent`` (cheap: hashes one file)."""
-    from src.cv.dataset.tiny_person import dataset_fingerprint
+    from src.cv.dataset.manifest import dataset_fingerprint
 
     output = resolve_path(dataset.output)
     try:
@@ -117,7 +117,8 @@ def ensure_tiny_person_dataset(
     Raises DataError when an existing dataset differs from its manifest or from the
     version ``dvc.lock`` recorded.
     """
-    from src.cv.dataset.tiny_person import DATA_YAML_NAME, dataset_fingerprint, verify_dataset
+    from src.cv.dataset.manifest import dataset_fingerprint, verify_dataset
+    from src.cv.dataset.tiny_person import DATA_YAML_NAME
 
     output = resolve_path(dataset.output)
     built = False

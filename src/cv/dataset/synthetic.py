@@ -30,11 +30,15 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from src.config import SyntheticCocoParams
-from src.cv import COCO_NUM_CLASSES, PERSON_CLASS_ID, SYNTHETIC_MARKER
+from src.cv.dataset import (
+    COCO128_IMAGES,
+    COCO128_LABELS,
+    COCO_NUM_CLASSES,
+    PERSON_CLASS_ID,
+    SYNTHETIC_MARKER,
+)
 from src.io_utils import staged_directory
 
-IMAGES_SUBDIR = Path("images") / "train2017"
-LABELS_SUBDIR = Path("labels") / "train2017"
 JPEG_QUALITY = 90
 
 #: Scene of image ``i`` is ``SCENES[i % 16]``: the first 8 already cover every COCO feature,
@@ -366,8 +370,8 @@ def make_synthetic_coco128(output: Path, params: SyntheticCocoParams) -> dict[st
         "border_boxes": 0,
     }
     with staged_directory(output, marker=SYNTHETIC_MARKER) as staging:
-        images_dir = staging / IMAGES_SUBDIR
-        labels_dir = staging / LABELS_SUBDIR
+        images_dir = staging / COCO128_IMAGES
+        labels_dir = staging / COCO128_LABELS
         images_dir.mkdir(parents=True)
         labels_dir.mkdir(parents=True)
         for index in range(params.images):

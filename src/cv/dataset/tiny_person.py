@@ -21,143 +21,40 @@ download or the synthetic stand-in of :mod:`src.cv.dataset.synthetic`, and write
 * The build happens in a hidden sibling folder renamed into place at the end: a failure
   leaves an existing dataset untouched.
 
-``manifest.json`` holds no timestamps or absolute paths inside the project, so the same
-inputs give the same bytes and :func:`dataset_fingerprint` (its sha256) identifies the
-dataset's content for MLflow tags and ZenML caching.
+Label lines are read by :mod:`src.cv.dataset.labels`; the manifest is written, read back
+and fingerprinted by :mod:`src.cv.dataset.manifest`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
-import re
 import shutil
-import urllib.error
-import urllib.request
-import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from src.config import TinyPersonDatasetParams
-from src.cv import (
-    COCO_NUM_CLASSES,
+from src.cv.dataset import (
+    COCO128_IMAGES,
+    COCO128_LABELS,
     IMAGE_SUFFIXES,
     PERSON_CLASS_ID,
     SYNTHETIC_MARKER,
 )
-from src.errors import DataError, OutputError, ServiceError
+from src.cv.dataset.labels import LabelBox, SkippedInvalid, read_label_file
+from src.cv.dataset.manifest import MANIFEST_FORMAT, MANIFEST_NAME, write_manifest
+from src.errors import DataError
 from src.io_utils import display_path, sha256_bytes, sha256_file, staged_directory
 from src.workarounds import image_open_errors
 
-MANIFEST_NAME = "manifest.json"
 DATA_YAML_NAME = "data.yaml"
-MANIFEST_FORMAT = "tiny-person-dataset/1"
 SPLITS: tuple[str, ...] = ("train", "val", "test")
-SOURCE_IMAGES = Path("images") / "train2017"
-SOURCE_LABELS = Path("labels") / "train2017"
 #: ultralytics pads letterboxed images with this grey too.
 LETTERBOX_FILL = (114, 114, 114)
 LETTERBOX_JPEG_QUALITY = 95
-#: At most this many skipped lines are listed in the manifest (all are counted).
-MAX_LISTED_INVALID = 50
-
-#: The official COCO128 archive (first 128 COCO train2017 images, YOLO labels, ~7 MB).
-COCO128_URL = "https://github.com/ultralytics/assets/releases/download/v0.0.0/coco128.zip"
-
-_INTEGER = re.compile(r"[+-]?\d+")
-_BOX_FIELDS = ("x", "y", "w", "h")
-
-
-# --------------------------------------------------------------------------- label parsing
-@dataclass(frozen=True)
-class LabelBox:
-    """One validated YOLO label line; the coordinates keep their original text."""
-
-    class_id: int
-    coords: tuple[float, float, float, float]
-    text: tuple[str, str, str, str]
-
-
-@dataclass
-class _Invalid:
-    """Problems skipped under ``skip_invalid``, with paths relative to the source folder."""
-
-    source: Path
-    lines: int = 0
-    files: int = 0
-    images: int = 0
-    examples: list[dict[str, Any]] = field(default_factory=list)
-
-    def add(self, path: Path, line: int | None, rule: str, kind: str) -> None:
-        if kind == "line":
-            self.lines += 1
-        elif kind == "file":
-            self.files += 1
-        else:
-            self.images += 1
-        if len(self.examples) < MAX_LISTED_INVALID:
-            # Relative, so the manifest (and its fingerprint) is the same on every machine.
-            where = path.relative_to(self.source).as_posix()
-            self.examples.append({"file": where, "line": line, "rule": rule})
-
-
-def check_label_line(line: str) -> LabelBox:
-    """Return the validated box of one YOLO label line; raise ValueError naming the rule."""
-    fields = line.split()
-    if len(fields) != 5:
-        raise ValueError(f"expected 5 fields (class x y w h), got {len(fields)}")
-    class_text, *coord_text = fields
-    if not _INTEGER.fullmatch(class_text):
-        raise ValueError(f"class id {class_text!r} is not an integer")
-    class_id = int(class_text)
-    if not 0 <= class_id < COCO_NUM_CLASSES:
-        raise ValueError(f"class id {class_id} outside [0, {COCO_NUM_CLASSES - 1}]")
-    coords = []
-    for name, text in zip(_BOX_FIELDS, coord_text, strict=True):
-        try:
-            value = float(text)
-        except ValueError:
-            raise ValueError(f"{name} {text!r} is not a number") from None
-        if not math.isfinite(value):
-            raise ValueError(f"{name} {text!r} is not finite")
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"{name} {text} outside [0, 1]")
-        coords.append(value)
-    x, y, w, h = coords
-    a, b, c, d = coord_text
-    return LabelBox(class_id, (x, y, w, h), (a, b, c, d))
-
-
-def _read_labels(path: Path, invalid: _Invalid | None) -> list[LabelBox] | None:
-    """Return the valid boxes of a label file; None if the whole file was skipped.
-
-    With ``invalid`` None every problem raises DataError; otherwise it is counted there.
-    """
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        rule = f"not UTF-8 text (byte {exc.start})"
-        if invalid is None:
-            raise DataError(f"{path}: {rule}") from None
-        invalid.add(path, None, rule, "file")
-        return None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror})") from None
-    boxes = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue  # blank lines (a trailing newline, say) are not labels
-        try:
-            boxes.append(check_label_line(line))
-        except ValueError as exc:
-            if invalid is None:
-                raise DataError(f"{path}:{number}: {exc}") from None
-            invalid.add(path, number, str(exc), "line")
-    return boxes
 
 
 # --------------------------------------------------------------------------- source scan
@@ -176,19 +73,21 @@ def _check_source_layout(source: Path) -> None:
             f"{source}: source folder not found; generate one with "
             "tools/make_synthetic_coco128.py or fetch COCO128 with --download"
         )
-    if not (source / SOURCE_IMAGES).is_dir():
-        nested = [p.parent.parent for p in sorted(source.glob(f"*/{SOURCE_IMAGES}"))]
+    if not (source / COCO128_IMAGES).is_dir():
+        nested = [p.parent.parent for p in sorted(source.glob(f"*/{COCO128_IMAGES}"))]
         hint = f" (did you mean {nested[0]}?)" if nested else ""
-        raise DataError(f"{source}: not a COCO128-layout folder, {SOURCE_IMAGES}/ is missing{hint}")
-    if not (source / SOURCE_LABELS).is_dir():
-        raise DataError(f"{source}: {SOURCE_LABELS}/ is missing, so no image has a person box")
+        raise DataError(
+            f"{source}: not a COCO128-layout folder, {COCO128_IMAGES}/ is missing{hint}"
+        )
+    if not (source / COCO128_LABELS).is_dir():
+        raise DataError(f"{source}: {COCO128_LABELS}/ is missing, so no image has a person box")
 
 
 def _scan_source(
-    source: Path, invalid: _Invalid | None
+    source: Path, invalid: SkippedInvalid | None
 ) -> tuple[list[_SourceImage], dict[str, int]]:
     """Return every image of ``source`` with its person boxes, and counts of what was seen."""
-    images_dir, labels_dir = source / SOURCE_IMAGES, source / SOURCE_LABELS
+    images_dir, labels_dir = source / COCO128_IMAGES, source / COCO128_LABELS
     images = sorted(
         p for p in images_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
     )
@@ -219,7 +118,7 @@ def _scan_source(
             scanned.append(_SourceImage(image, ()))
             continue
         counts["label_files"] += 1
-        boxes = _read_labels(label_file, invalid)
+        boxes = read_label_file(label_file, invalid)
         if boxes is None:
             scanned.append(_SourceImage(image, ()))
             continue
@@ -315,7 +214,7 @@ def _open_image(path: Path) -> Image.Image:
     return image
 
 
-def _readable(candidates: list[_SourceImage], invalid: _Invalid | None) -> list[_SourceImage]:
+def _readable(candidates: list[_SourceImage], invalid: SkippedInvalid | None) -> list[_SourceImage]:
     """Return the candidates whose image decodes; a corrupt one raises unless counted."""
     readable = []
     for item in candidates:
@@ -384,7 +283,7 @@ def build_tiny_person_dataset(
     if out_abs == src_abs or src_abs in out_abs.parents or out_abs in src_abs.parents:
         raise DataError(f"{output}: output must not contain or be inside the source {source}")
 
-    invalid = _Invalid(source) if skip_invalid else None
+    invalid = SkippedInvalid(source) if skip_invalid else None
     scanned, source_counts = _scan_source(source, invalid)
     candidates = _readable([item for item in scanned if item.persons], invalid)
     splits = _assign_splits(candidates, params, source)
@@ -409,7 +308,7 @@ def build_tiny_person_dataset(
         data_yaml = _data_yaml(splits)
         (staging / DATA_YAML_NAME).write_text(data_yaml)
         files[DATA_YAML_NAME] = sha256_bytes(data_yaml.encode())
-        counts = invalid if invalid is not None else _Invalid(source)
+        counts = invalid if invalid is not None else SkippedInvalid(source)
         manifest: dict[str, Any] = {
             "format": MANIFEST_FORMAT,
             "classes": {str(PERSON_CLASS_ID): "person"},
@@ -430,96 +329,5 @@ def build_tiny_person_dataset(
             "splits": split_counts,
             "files": dict(sorted(files.items())),
         }
-        (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        write_manifest(staging, manifest)
     return manifest
-
-
-# --------------------------------------------------------------------------- reading back
-def load_manifest(dataset_dir: Path) -> dict[str, Any]:
-    """Return the parsed ``manifest.json`` of a dataset; DataError if missing or not ours."""
-    path = Path(dataset_dir) / MANIFEST_NAME
-    try:
-        manifest = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise DataError(
-            f"{path}: dataset manifest not found; build the dataset with `make cv-data`"
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: unreadable manifest ({exc})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
-        raise DataError(f"{path}: not a tiny person manifest (format {MANIFEST_FORMAT!r})")
-    return manifest
-
-
-def dataset_fingerprint(dataset_dir: Path) -> str:
-    """Return the sha256 of the dataset's manifest: one hash for all its files and params."""
-    load_manifest(dataset_dir)  # same error as load_manifest for a missing or foreign file
-    return sha256_file(Path(dataset_dir) / MANIFEST_NAME)
-
-
-def verify_dataset(dataset_dir: Path) -> dict[str, Any]:
-    """Return the manifest after checking every listed file's sha256; DataError on a mismatch."""
-    manifest = load_manifest(dataset_dir)
-    for rel, expected in manifest["files"].items():
-        path = Path(dataset_dir) / rel
-        if not path.is_file():
-            raise DataError(
-                f"{path}: listed in {MANIFEST_NAME} but missing; rebuild with `make cv-data`"
-            )
-        if sha256_file(path) != expected:
-            raise DataError(
-                f"{path}: content differs from {MANIFEST_NAME}; rebuild with `make cv-data`"
-            )
-    return manifest
-
-
-# --------------------------------------------------------------------------- download
-def _find_coco_root(folder: Path) -> Path | None:
-    """Return the folder under ``folder`` (itself or one level down) with images/train2017."""
-    if (folder / SOURCE_IMAGES).is_dir():
-        return folder
-    return next((p for p in sorted(folder.iterdir()) if (p / SOURCE_IMAGES).is_dir()), None)
-
-
-def download_coco128(dest: Path, url: str = COCO128_URL, *, timeout: float = 60.0) -> Path:
-    """Return ``dest`` after fetching and unpacking the COCO128 zip into it.
-
-    Nothing is fetched when ``dest`` already holds a COCO128 folder. A folder holding the
-    synthetic stand-in is refused: silently converting it instead of the real images would
-    mislead, and it is DVC's output (``dvc repro`` would restore it over a download). The
-    archive is unpacked in a staging folder, so an interrupted download leaves no half-filled
-    ``dest``.
-    """
-    dest = Path(dest)
-    if (dest / SYNTHETIC_MARKER).is_file():
-        raise OutputError(
-            f"{dest}: holds the synthetic COCO128 stand-in (DVC stage make_synthetic_coco128); "
-            "download elsewhere, e.g. --source data/coco128_real"
-        )
-    if (dest / SOURCE_IMAGES).is_dir():
-        return dest
-    with staged_directory(dest, marker=None) as staging:
-        archive = staging / "download.zip"
-        try:
-            with (
-                urllib.request.urlopen(url, timeout=timeout) as response,
-                open(archive, "wb") as fh,
-            ):
-                shutil.copyfileobj(response, fh)
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", None) or exc
-            raise ServiceError(f"{url}: download failed ({reason})") from None
-        unpacked = staging / "unpacked"
-        try:
-            with zipfile.ZipFile(archive) as zf:
-                zf.extractall(unpacked)  # extractall drops absolute and ../ member paths
-        except zipfile.BadZipFile as exc:
-            raise DataError(f"{url}: not a zip archive ({exc})") from None
-        root = _find_coco_root(unpacked)
-        if root is None:
-            raise DataError(f"{url}: the archive has no {SOURCE_IMAGES}/ folder")
-        for entry in root.iterdir():
-            entry.rename(staging / entry.name)
-        archive.unlink()
-        shutil.rmtree(unpacked)
-    return dest

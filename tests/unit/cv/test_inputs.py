@@ -12,14 +12,9 @@ import yaml
 from cv_helpers import make_tiny_person
 
 from src.config import CvGridParams, CvTrainParams, get_config
-from src.cv import training
-from src.cv.training import (
-    check_device,
-    check_yolo_dataset,
-    read_results_csv,
-    resolve_model,
-    run_name_for,
-)
+from src.cv import inputs
+from src.cv.inputs import check_device, check_yolo_dataset, resolve_model
+from src.cv.training import run_name_for
 from src.errors import ConfigError, DataError
 
 
@@ -85,7 +80,7 @@ def test_repo_root_weights_replace_the_default_yaml(
 ) -> None:
     weights = tmp_path / "yolov8n.pt"
     weights.write_bytes(b"not really weights")
-    monkeypatch.setattr(training, "LOCAL_YOLO_WEIGHTS", weights)
+    monkeypatch.setattr(inputs, "LOCAL_YOLO_WEIGHTS", weights)
     resolved = resolve_model("yolov8n.yaml")
     assert (resolved.kind, resolved.source) == ("weights", str(weights))
     # Another YAML is taken at its word.
@@ -161,19 +156,3 @@ def test_binary_label_file_is_a_data_error(tmp_path: Path) -> None:
     label.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(DataError, match="not UTF-8"):
         check_yolo_dataset(data_yaml)
-
-
-def test_results_csv_is_read_with_project_names(tmp_path: Path) -> None:
-    csv = tmp_path / "results.csv"
-    csv.write_text(
-        "epoch,time,train/box_loss,metrics/precision(B),metrics/mAP50(B),"
-        "metrics/mAP50-95(B),val/cls_loss,lr/pg0\n"
-        "1,2.5,3.1,0.1,0.2,0.05,4.0,0.001\n"
-        "2,5.0,2.9,nan,0.3,0.07,3.9,0.002\n"
-    )
-    rows = read_results_csv(csv)
-    assert [r["epoch"] for r in rows] == [1, 2]
-    assert rows[0]["train_box_loss"] == 3.1
-    assert rows[1]["val_map50_95"] == 0.07
-    assert rows[1]["val_precision"] == 0.0  # non-finite values are kept numeric and comparable
-    assert rows[0]["lr_pg0"] == 0.001

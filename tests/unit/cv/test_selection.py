@@ -1,51 +1,20 @@
-"""The grid's decision: best-run rule, registry aliases, and the generated report (temp store)."""
+"""The grid's decision: the best-run rule and the registry aliases (temp MLflow store)."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
+from cv_helpers import log_grid_run
 
 from src.config import CvTrackingParams
-from src.cv.report import write_decision_report
 from src.cv.selection import format_table, register_best, select_best
 from src.errors import DataError
-from src.tracking import tracked_run
 
 TRACKING = CvTrackingParams(experiment_name="yolo-test", registered_model_name="yolo-test-model")
-
-
-def _fake_run(
-    tmp_path: Path, name: str, map50_95: float, seconds: float, grid_id: str, lr0: float = 0.01
-) -> dict:
-    """Log a run shaped like a pipeline training (weights, plots, metrics); return its summary."""
-    import mlflow
-
-    folder = tmp_path / name
-    (folder / "weights").mkdir(parents=True)
-    (folder / "weights" / "best.pt").write_bytes(b"weights of " + name.encode())
-    Image.new("RGB", (8, 8), (200, 30, 30)).save(folder / "results.png")
-    Image.new("RGB", (8, 8), (30, 30, 200)).save(folder / "confusion_matrix.png")
-    metrics = {"precision": 0.5, "recall": 0.4, "map50": map50_95 + 0.2, "map50_95": map50_95,
-               "train_seconds": seconds}  # fmt: skip
-    tags = {"grid_id": grid_id, "config_name": name, "dataset": "data/tiny_person",
-            "dataset_fingerprint": "ab" * 32, "model_source": "yolov8n.yaml"}  # fmt: skip
-    with tracked_run(TRACKING.experiment_name, run_name=f"{name}_{grid_id}", tags=tags) as run:
-        mlflow.log_params({"epochs": 3, "imgsz": 64, "batch": 4, "lr0": lr0})
-        mlflow.log_metrics(metrics)
-        mlflow.log_metrics({"test_map50": 0.1, "test_map50_95": map50_95 / 2})
-        mlflow.log_artifact(str(folder / "weights" / "best.pt"), artifact_path="weights")
-        mlflow.log_artifact(str(folder / "results.png"))
-        mlflow.log_artifact(str(folder / "confusion_matrix.png"))
-    return {
-        "config_name": name,
-        "metrics": metrics,
-        "test_metrics": {"test_map50_95": map50_95 / 2},
-        "train_seconds": seconds,
-        "mlflow_run_id": run.info.run_id,
-    }
+_fake_run = partial(log_grid_run, TRACKING.experiment_name)
 
 
 def _summary(name: str, value: float, seconds: float) -> dict[str, Any]:
@@ -99,39 +68,3 @@ def test_registry_challenger_always_champion_only_if_strictly_better(
         f"models:/{TRACKING.registered_model_name}@champion", dst_path=str(tmp_path / "dl")
     )
     assert (Path(downloaded) / "best.pt").read_bytes() == b"weights of better"
-
-
-def test_report_is_generated_from_the_latest_grid(tmp_path: Path, mlflow_store: str) -> None:
-    _fake_run(tmp_path, "old_run", 0.9, 10, "grid-20250101-000000")
-    runs = [
-        _fake_run(tmp_path, "yolo_e3_img64_lr0.01", 0.10, 30, "grid-20250102-000000"),
-        _fake_run(tmp_path, "yolo_e3_img64_lr0.02", 0.25, 40, "grid-20250102-000000", lr0=0.02),
-    ]
-    decision = register_best(select_best(runs, "map50_95"), TRACKING)
-
-    reports = tmp_path / "reports"
-    path = write_decision_report(None, tracking=TRACKING, out_dir=reports)
-    assert path == reports / "decision_grid-20250102-000000.md"
-    text = path.read_text()
-    for section in ("## 1. Context", "## 2. Runs tested", "## 3. Quick analysis",
-                    "## 4. Decision", "## 5. Role of the ZenML pipeline"):  # fmt: skip
-        assert section in text
-    assert "old_run" not in text  # another grid
-    best_row = next(line for line in text.splitlines() if line.startswith("| **best**"))
-    assert "`yolo_e3_img64_lr0.02`" in best_row
-    assert "`yolo_e3_img64_lr0.01`" in text
-    assert decision.summary in text
-    assert "`champion` = v1" in text and "`challenger` = v1" in text
-    assert "**lr0**: mean `map50_95` lr0=0.01: 0.100, lr0=0.02: 0.250 (best lr0=0.02)" in text
-    assert "$" not in text  # every placeholder was filled
-    images = [
-        line.split("](")[1].rstrip(")") for line in text.splitlines() if line.startswith("![")
-    ]
-    assert len(images) == 5  # comparison chart + 2 plots x 2 runs
-    for rel in images:
-        assert (reports / rel).is_file(), rel
-
-
-def test_report_without_grid_runs_is_one_clear_error(mlflow_store: str) -> None:
-    with pytest.raises(DataError, match="make zenml-grid"):
-        write_decision_report(None, tracking=TRACKING)

@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from src.config import SyntheticCocoParams
-from src.cv import SYNTHETIC_MARKER
+from src.cv.dataset import SYNTHETIC_MARKER
+from src.cv.dataset.labels import check_label_line
 from src.cv.dataset.synthetic import make_synthetic_coco128
-from src.cv.dataset.tiny_person import check_label_line
 from src.errors import ConfigError, OutputError
 
 PARAMS = SyntheticCocoParams(images=16, imgsz=64, seed=0)

@@ -5,44 +5,24 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import zipfile
 from pathlib import Path
 
 import pytest
 import yaml
 from PIL import Image
 
-from src.config import SyntheticCocoParams, TinyPersonDatasetParams
-from src.cv import SYNTHETIC_MARKER
-from src.cv.dataset.synthetic import make_synthetic_coco128
+from src.config import TinyPersonDatasetParams
+from src.cv.dataset.manifest import MANIFEST_NAME, load_manifest, verify_dataset
 from src.cv.dataset.tiny_person import (
-    MANIFEST_NAME,
     build_tiny_person_dataset,
-    dataset_fingerprint,
-    download_coco128,
     letterbox_box,
     letterbox_geometry,
-    load_manifest,
     split_order,
-    verify_dataset,
 )
-from src.errors import DataError, OutputError, ServiceError
+from src.errors import DataError, OutputError
 
 SMALL = TinyPersonDatasetParams(train=6, val=3, test=2, seed=0)
 SPLITS = ("train", "val", "test")
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("coco") / "coco128"
-    make_synthetic_coco128(root, SyntheticCocoParams(images=16, imgsz=64, seed=0))
-    return root
-
-
-@pytest.fixture
-def source(pristine: Path, tmp_path: Path) -> Path:
-    """A private copy of the synthetic COCO128 that a test may corrupt."""
-    return Path(shutil.copytree(pristine, tmp_path / "coco128"))
 
 
 def _label_dir(source: Path) -> Path:
@@ -150,16 +130,6 @@ def test_too_few_person_images_is_a_clear_error(source: Path, tmp_path: Path) ->
     with pytest.raises(DataError, match=r"only \d+ images have a person box.*asks for 45"):
         build_tiny_person_dataset(source, tmp_path / "tiny", params)
     assert not (tmp_path / "tiny").exists()
-
-
-def test_fingerprint_is_stable_and_tracks_content(source: Path, tmp_path: Path) -> None:
-    out = tmp_path / "tiny"
-    build_tiny_person_dataset(source, out, SMALL)
-    first = dataset_fingerprint(out)
-    build_tiny_person_dataset(source, out, SMALL)
-    assert dataset_fingerprint(out) == first and len(first) == 64
-    build_tiny_person_dataset(source, out, SMALL.model_copy(update={"seed": 1}))
-    assert dataset_fingerprint(out) != first
 
 
 # --------------------------------------------------------------------------- letterbox
@@ -320,47 +290,3 @@ def test_missing_or_wrong_source_is_a_clear_error(tmp_path: Path, source: Path) 
     shutil.rmtree(source / "labels")
     with pytest.raises(DataError, match="labels/train2017/ is missing"):
         build_tiny_person_dataset(source, tmp_path / "tiny", SMALL)
-
-
-def test_manifest_readers_fail_clearly(source: Path, tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="make cv-data"):
-        load_manifest(tmp_path / "missing")
-    out = tmp_path / "tiny"
-    build_tiny_person_dataset(source, out, SMALL)
-    victim = next((out / "labels" / "val").glob("*.txt"))
-    victim.write_text("0 0.5 0.5 0.1 0.1\n")
-    with pytest.raises(DataError, match=f"{victim}: content differs"):
-        verify_dataset(out)
-    (out / MANIFEST_NAME).write_text("{}")
-    with pytest.raises(DataError, match="not a tiny person manifest"):
-        dataset_fingerprint(out)
-
-
-# --------------------------------------------------------------------------- download
-def test_download_unpacks_a_coco128_zip(pristine: Path, tmp_path: Path) -> None:
-    archive = tmp_path / "coco128.zip"
-    with zipfile.ZipFile(archive, "w") as zf:
-        for path in sorted(pristine.rglob("*")):
-            if path.name != SYNTHETIC_MARKER:  # the real archive has no marker
-                zf.write(path, f"coco128/{path.relative_to(pristine).as_posix()}")
-    dest = tmp_path / "data" / "coco128"
-    assert download_coco128(dest, archive.as_uri()) == dest
-    expected = {k: v for k, v in _tree(pristine).items() if k != SYNTHETIC_MARKER}
-    assert _tree(dest) == expected
-    archive.unlink()
-    assert download_coco128(dest, archive.as_uri()) == dest, "present: nothing fetched"
-
-
-def test_download_refuses_the_synthetic_stand_in(pristine: Path, tmp_path: Path) -> None:
-    with pytest.raises(OutputError, match="synthetic COCO128 stand-in"):
-        download_coco128(pristine, (tmp_path / "never-fetched.zip").as_uri())
-
-
-def test_download_errors_are_one_line(tmp_path: Path) -> None:
-    with pytest.raises(ServiceError, match="download failed"):
-        download_coco128(tmp_path / "c", (tmp_path / "absent.zip").as_uri())
-    bogus = tmp_path / "bogus.zip"
-    bogus.write_text("not a zip")
-    with pytest.raises(DataError, match="not a zip archive"):
-        download_coco128(tmp_path / "c", bogus.as_uri())
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bogus.zip"]

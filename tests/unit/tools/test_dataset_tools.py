@@ -11,7 +11,7 @@ from types import ModuleType
 import pytest
 import yaml
 
-from src.cv.dataset.tiny_person import load_manifest
+from src.cv.dataset.manifest import load_manifest
 from src.errors import ConfigError, DataError
 
 ROOT = Path(__file__).resolve().parents[3]

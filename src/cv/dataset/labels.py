@@ -1,0 +1,110 @@
+"""YOLO label files: the validator of one label line, and the reader of a label file.
+
+A line is ``class x y w h``: an integer class id in [0, 79] (COCO's 80 classes) and four
+finite numbers in [0, 1]. A bad line is a :class:`DataError` naming ``file:line`` and the
+rule; a caller that skips invalid input instead counts it in a :class:`SkippedInvalid`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from src.cv.dataset import COCO_NUM_CLASSES
+from src.errors import DataError
+
+#: At most this many skipped lines are listed in the manifest (all are counted).
+MAX_LISTED_INVALID = 50
+
+_INTEGER = re.compile(r"[+-]?\d+")
+_BOX_FIELDS = ("x", "y", "w", "h")
+
+
+@dataclass(frozen=True)
+class LabelBox:
+    """One validated YOLO label line; the coordinates keep their original text."""
+
+    class_id: int
+    coords: tuple[float, float, float, float]
+    text: tuple[str, str, str, str]
+
+
+@dataclass
+class SkippedInvalid:
+    """Problems skipped under ``skip_invalid``, with paths relative to the source folder."""
+
+    source: Path
+    lines: int = 0
+    files: int = 0
+    images: int = 0
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, path: Path, line: int | None, rule: str, kind: str) -> None:
+        if kind == "line":
+            self.lines += 1
+        elif kind == "file":
+            self.files += 1
+        else:
+            self.images += 1
+        if len(self.examples) < MAX_LISTED_INVALID:
+            # Relative, so the manifest (and its fingerprint) is the same on every machine.
+            where = path.relative_to(self.source).as_posix()
+            self.examples.append({"file": where, "line": line, "rule": rule})
+
+
+def check_label_line(line: str) -> LabelBox:
+    """Return the validated box of one YOLO label line; raise ValueError naming the rule."""
+    fields = line.split()
+    if len(fields) != 5:
+        raise ValueError(f"expected 5 fields (class x y w h), got {len(fields)}")
+    class_text, *coord_text = fields
+    if not _INTEGER.fullmatch(class_text):
+        raise ValueError(f"class id {class_text!r} is not an integer")
+    class_id = int(class_text)
+    if not 0 <= class_id < COCO_NUM_CLASSES:
+        raise ValueError(f"class id {class_id} outside [0, {COCO_NUM_CLASSES - 1}]")
+    coords = []
+    for name, text in zip(_BOX_FIELDS, coord_text, strict=True):
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"{name} {text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise ValueError(f"{name} {text!r} is not finite")
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} {text} outside [0, 1]")
+        coords.append(value)
+    x, y, w, h = coords
+    a, b, c, d = coord_text
+    return LabelBox(class_id, (x, y, w, h), (a, b, c, d))
+
+
+def read_label_file(path: Path, invalid: SkippedInvalid | None) -> list[LabelBox] | None:
+    """Return the valid boxes of a label file; None if the whole file was skipped.
+
+    With ``invalid`` None every problem raises DataError; otherwise it is counted there.
+    """
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        rule = f"not UTF-8 text (byte {exc.start})"
+        if invalid is None:
+            raise DataError(f"{path}: {rule}") from None
+        invalid.add(path, None, rule, "file")
+        return None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror})") from None
+    boxes = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue  # blank lines (a trailing newline, say) are not labels
+        try:
+            boxes.append(check_label_line(line))
+        except ValueError as exc:
+            if invalid is None:
+                raise DataError(f"{path}:{number}: {exc}") from None
+            invalid.add(path, number, str(exc), "line")
+    return boxes
