@@ -18,6 +18,7 @@ import yaml
 
 from src.config import DEFAULT_YOLO_MODEL, LOCAL_YOLO_WEIGHTS, resolve_path
 from src.cv.dataset import IMAGE_SUFFIXES
+from src.cv.dataset.labels import read_label_file
 from src.errors import ConfigError, DataError
 from src.io_utils import display_path
 
@@ -46,35 +47,6 @@ def _label_dir(images_dir: Path) -> Path:
     index = len(parts) - 1 - parts[::-1].index("images")
     parts[index] = "labels"
     return Path(*parts)
-
-
-def _check_label_file(path: Path, num_classes: int) -> int:
-    """Return the number of boxes in a YOLO label file; DataError naming file:line if bad."""
-    from src.cv.dataset.labels import check_label_line
-
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{display_path(path)}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise DataError(f"{display_path(path)}: cannot read ({exc.strerror})") from None
-    boxes = 0
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            box = check_label_line(line)
-        except ValueError as exc:
-            raise DataError(f"{display_path(path)}:{number}: {exc}") from None
-        if box.class_id >= num_classes:
-            raise DataError(
-                f"{display_path(path)}:{number}: class id {box.class_id} outside the dataset's "
-                f"{num_classes} class(es)"
-            )
-        if box.coords[2] <= 0 or box.coords[3] <= 0:
-            raise DataError(f"{display_path(path)}:{number}: box width and height must be > 0")
-        boxes += 1
-    return boxes
 
 
 def check_yolo_dataset(data_yaml: Path) -> YoloDataset:
@@ -135,7 +107,7 @@ def check_yolo_dataset(data_yaml: Path) -> YoloDataset:
         for image in images:
             label = labels_dir / f"{image.stem}.txt"
             if label.is_file():
-                boxes += _check_label_file(label, len(names))
+                boxes += len(read_label_file(label, num_classes=len(names), positive_size=True))
         counts[split] = {"images": len(images), "boxes": boxes}
     if counts["train"]["boxes"] == 0:
         raise DataError(f"{display_path(data_yaml)}: the train split has no labelled boxes")

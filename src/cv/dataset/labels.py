@@ -1,8 +1,10 @@
-"""YOLO label files: the validator of one label line, and the reader of a label file.
+"""YOLO label files: the one validator of a label line, and the reader of a label file.
 
 A line is ``class x y w h``: an integer class id in [0, 79] (COCO's 80 classes) and four
 finite numbers in [0, 1]. A bad line is a :class:`DataError` naming ``file:line`` and the
 rule; a caller that skips invalid input instead counts it in a :class:`SkippedInvalid`.
+The dataset build and the check before a training (:mod:`src.cv.inputs`) both read labels
+here, the latter with its dataset's class count and boxes that must have an area.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from src.cv.dataset import COCO_NUM_CLASSES
 from src.errors import DataError
+from src.io_utils import display_path
 
 #: At most this many skipped lines are listed in the manifest (all are counted).
 MAX_LISTED_INVALID = 50
@@ -55,8 +58,15 @@ class SkippedInvalid:
             self.examples.append({"file": where, "line": line, "rule": rule})
 
 
-def check_label_line(line: str) -> LabelBox:
-    """Return the validated box of one YOLO label line; raise ValueError naming the rule."""
+def check_label_line(
+    line: str, *, num_classes: int | None = None, positive_size: bool = False
+) -> LabelBox:
+    """Return the validated box of one YOLO label line; raise ValueError naming the rule.
+
+    Every line needs 5 fields, an integer class id in [0, 79] and finite x/y/w/h in
+    [0, 1]. The check before a training adds the dataset's own classes (``num_classes``)
+    and refuses a box without width or height (``positive_size``).
+    """
     fields = line.split()
     if len(fields) != 5:
         raise ValueError(f"expected 5 fields (class x y w h), got {len(fields)}")
@@ -78,33 +88,67 @@ def check_label_line(line: str) -> LabelBox:
             raise ValueError(f"{name} {text} outside [0, 1]")
         coords.append(value)
     x, y, w, h = coords
+    if num_classes is not None and class_id >= num_classes:
+        raise ValueError(f"class id {class_id} outside the dataset's {num_classes} class(es)")
+    if positive_size and (w <= 0 or h <= 0):
+        raise ValueError("box width and height must be > 0")
     a, b, c, d = coord_text
     return LabelBox(class_id, (x, y, w, h), (a, b, c, d))
 
 
-def read_label_file(path: Path, invalid: SkippedInvalid | None) -> list[LabelBox] | None:
+@overload
+def read_label_file(
+    path: Path,
+    skipped: None = None,
+    *,
+    num_classes: int | None = None,
+    positive_size: bool = False,
+) -> list[LabelBox]: ...
+
+
+@overload
+def read_label_file(
+    path: Path,
+    skipped: SkippedInvalid,
+    *,
+    num_classes: int | None = None,
+    positive_size: bool = False,
+) -> list[LabelBox] | None: ...
+
+
+def read_label_file(
+    path: Path,
+    skipped: SkippedInvalid | None = None,
+    *,
+    num_classes: int | None = None,
+    positive_size: bool = False,
+) -> list[LabelBox] | None:
     """Return the valid boxes of a label file; None if the whole file was skipped.
 
-    With ``invalid`` None every problem raises DataError; otherwise it is counted there.
+    With ``skipped`` None every problem raises DataError naming the file (as
+    :func:`display_path` shows it) and line; otherwise it is counted there and left out.
+    ``num_classes`` and ``positive_size`` are the extra rules of :func:`check_label_line`.
     """
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         rule = f"not UTF-8 text (byte {exc.start})"
-        if invalid is None:
-            raise DataError(f"{path}: {rule}") from None
-        invalid.add(path, None, rule, "file")
+        if skipped is None:
+            raise DataError(f"{display_path(path)}: {rule}") from None
+        skipped.add(path, None, rule, "file")
         return None
     except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror})") from None
+        raise DataError(f"{display_path(path)}: cannot read ({exc.strerror})") from None
     boxes = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue  # blank lines (a trailing newline, say) are not labels
         try:
-            boxes.append(check_label_line(line))
+            boxes.append(
+                check_label_line(line, num_classes=num_classes, positive_size=positive_size)
+            )
         except ValueError as exc:
-            if invalid is None:
-                raise DataError(f"{path}:{number}: {exc}") from None
-            invalid.add(path, number, str(exc), "line")
+            if skipped is None:
+                raise DataError(f"{display_path(path)}:{number}: {exc}") from None
+            skipped.add(path, number, str(exc), "line")
     return boxes
