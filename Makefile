@@ -62,7 +62,10 @@ lock: $(POETRY) ## Re-lock: poetry lock (keeps locked versions), then export req
 	$(POETRY) export -f requirements.txt --extras dev | { echo "# Exported from poetry.lock by" \
 	  "\`make lock\` (poetry export -f requirements.txt --extras dev): do not edit."; cat; } > $(LOCK).tmp
 	@mv $(LOCK).tmp $(LOCK)
-	@! grep -n -E 'index-url|https?://' poetry.lock $(LOCK) || { echo "a lock names a registry host"; exit 1; }
+	@# A package's description is its authors' free text; any other URL is a source or index.
+	@! grep -n -E 'index-url|https?://|^\[package\.source\]' poetry.lock | grep -v -E '^[0-9]+:description = ' \
+	  || { echo "poetry.lock names a package index"; exit 1; }
+	@! grep -n -E 'index-url|https?://' $(LOCK) || { echo "$(LOCK) names a package index"; exit 1; }
 
 .PHONY: poetry poetry-tool-lock
 poetry: $(POETRY) ## Install the pinned Poetry (+ poetry-plugin-export) into .tools/poetry
