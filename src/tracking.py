@@ -170,38 +170,6 @@ def standard_tags(**extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def pinned_requirements() -> Iterator[None]:
-    """Skip MLflow's dependency-mismatch check for models whose requirements are pinned here.
-
-    ``log_model``/``save_model`` compare every requirement with the installed version
-    (``warn_dependency_requirement_mismatches``, twice per call); the first comparison
-    maps every module of every installed distribution (seconds in a venv with torch).
-    Requirements built from the installed versions (``name==installed``) cannot
-    mismatch, so the check is skipped for the duration of the block. Only use it for
-    such requirements. If MLflow moves the function the check simply runs again.
-    """
-    import mlflow.pyfunc
-    import mlflow.utils.environment
-
-    def skip(model_requirements: list[str]) -> None:
-        return None
-
-    modules = [
-        m
-        for m in (mlflow.utils.environment, mlflow.pyfunc)
-        if hasattr(m, "warn_dependency_requirement_mismatches")
-    ]
-    saved = [m.warn_dependency_requirement_mismatches for m in modules]
-    for module in modules:
-        module.warn_dependency_requirement_mismatches = skip
-    try:
-        yield
-    finally:
-        for module, original in zip(modules, saved, strict=True):
-            module.warn_dependency_requirement_mismatches = original
-
-
-@contextmanager
 def tracked_run(
     experiment_name: str,
     *,

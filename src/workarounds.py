@@ -7,10 +7,141 @@ library; an entry imports its library only when called, so importing this module
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import os
 import shutil
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
+
+
+# --------------------------------------------------------------------------- mlflow
+@contextmanager
+def pinned_requirements() -> Iterator[None]:
+    """Skip MLflow's dependency-mismatch check for models whose requirements are pinned here.
+
+    ``log_model``/``save_model`` compare every requirement with the installed version
+    (``warn_dependency_requirement_mismatches``, twice per call); the first comparison
+    maps every module of every installed distribution (seconds in a venv with torch).
+    Requirements built from the installed versions (``name==installed``) cannot
+    mismatch, so the check is skipped for the duration of the block. Only use it for
+    such requirements. If MLflow moves the function the check simply runs again.
+
+    Targets mlflow 3.17.2. Proved by
+    tests/unit/test_workarounds.py::test_pinned_requirements_skips_the_check_only_inside_the_block.
+    """
+    import mlflow.pyfunc
+    import mlflow.utils.environment
+
+    def skip(model_requirements: list[str]) -> None:
+        return None
+
+    modules = [
+        m
+        for m in (mlflow.utils.environment, mlflow.pyfunc)
+        if hasattr(m, "warn_dependency_requirement_mismatches")
+    ]
+    saved = [m.warn_dependency_requirement_mismatches for m in modules]
+    for module in modules:
+        module.warn_dependency_requirement_mismatches = skip
+    try:
+        yield
+    finally:
+        for module, original in zip(modules, saved, strict=True):
+            module.warn_dependency_requirement_mismatches = original
+
+
+# --------------------------------------------------------------------------- skops
+class _RefuseTorch(importlib.abc.MetaPathFinder):
+    """Meta-path finder that makes ``import torch`` fail (only while skops scans sklearn)."""
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None = None,
+        target: ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        """Raise ModuleNotFoundError for torch and its submodules; defer everything else."""
+        if fullname == "torch" or fullname.startswith("torch."):
+            raise ModuleNotFoundError(f"{fullname} refused during the skops import", name=fullname)
+        return None
+
+
+def import_skops_io() -> ModuleType:
+    """Return ``skops.io``, imported without dragging torch in.
+
+    Importing skops.io lists every scikit-learn estimator (``all_estimators()`` walks
+    all of sklearn's packages). The walk also imports the package
+    ``sklearn.externals.array_api_compat.torch``, which imports torch (seconds) only for
+    the walk to skip ``externals`` afterwards. Refusing torch for the length of the
+    import leaves the list of trusted types unchanged (walk_packages ignores an
+    ImportError) and saves that time. If torch is already loaded nothing is refused.
+
+    Targets skops 0.16.0 with scikit-learn 1.9.1. Proved by
+    tests/unit/test_workarounds.py::test_skops_import_leaves_torch_out_and_trusts_the_same_estimators
+    (still works) and tests/unit/test_workarounds.py::test_skops_import_drags_torch_in_without_it
+    (still needed).
+    """
+    if "skops.io" in sys.modules:
+        return sys.modules["skops.io"]
+    if "torch" in sys.modules:
+        import skops.io
+
+        return skops.io
+    finder = _RefuseTorch()
+    sys.meta_path.insert(0, finder)
+    try:
+        import skops.io
+    finally:
+        sys.meta_path.remove(finder)
+        # The walk's failed import of array_api_compat.torch must not stay cached as absent.
+        sys.modules.pop("sklearn.externals.array_api_compat.torch", None)
+    return skops.io
+
+
+# --------------------------------------------------------------------------- zenml
+#: Installed ZenML integrations whose materializers the YOLO pipelines never need.
+YOLO_UNUSED_INTEGRATIONS = ("sklearn",)
+
+
+def skip_integrations(names: tuple[str, ...] = YOLO_UNUSED_INTEGRATIONS) -> None:
+    """Keep ZenML from activating ``names`` when it compiles a pipeline in this process.
+
+    Before every run ZenML activates each installed integration to register its
+    materializers. scikit-learn is installed for the Iris half, so the sklearn
+    integration would import scikit-learn and SciPy (about a second and a half here) in
+    every YOLO pipeline run, whose artifacts are only paths and dicts. A pipeline that
+    returned a scikit-learn object would still work (ZenML falls back to its pickle
+    materializer, with a warning), so only the YOLO runners call this.
+
+    Targets zenml 0.98.0. Proved by tests/integration/zenml_pipelines/test_yolo_pipelines.py::
+    test_yolo_runners_keep_zenml_from_importing_sklearn (both: needed, and works).
+    """
+    from zenml.integrations.registry import integration_registry
+
+    for name in names:
+        integration_registry.integrations.pop(name, None)
+
+
+def pin_tracking_uri(uri: str) -> None:
+    """Point this process's MLflow (and src.tracking) at ``uri`` again.
+
+    ZenML's tracker ends each step with ``mlflow.set_tracking_uri("")``, which also sets
+    ``MLFLOW_TRACKING_URI`` to an empty string; without this, code running after a
+    pipeline (registry, report) would silently fall back to the default store.
+
+    Targets zenml 0.98.0 with mlflow 3.17.2. Proved by
+    tests/unit/test_workarounds.py::test_zenml_tracker_blanks_the_uri_and_pinning_restores_it.
+    """
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    import mlflow
+
+    mlflow.set_tracking_uri(uri)
+
 
 # --------------------------------------------------------------------------- ultralytics
 

@@ -30,13 +30,8 @@ def export_mlflow_model(
     from mlflow.models import infer_signature
 
     from src.iris.dataset import read_iris_csv
-    from src.iris.model_io import (
-        SKOPS_TRUSTED_TYPES,
-        import_skops_io,
-        load_verified_model,
-        model_requirements,
-    )
-    from src.tracking import pinned_requirements
+    from src.iris.model_io import SKOPS_TRUSTED_TYPES, load_verified_model, model_requirements
+    from src.workarounds import import_skops_io, pinned_requirements
 
     import_skops_io()  # save_model writes skops; this import skips loading torch
     model = load_verified_model(metadata_path)

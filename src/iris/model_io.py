@@ -2,21 +2,16 @@
 
 Unpickling runs code, so a model file is only loaded when its bytes match the
 hash recorded in ``metadata.json`` by the training that wrote it. The MLflow copy
-of the model is written with skops (safe to load); :func:`import_skops_io` makes
-that import cheap.
+of the model is written with skops (safe to load);
+:func:`src.workarounds.import_skops_io` makes that import cheap.
 """
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import json
 import pickle
-import sys
-from collections.abc import Sequence
 from importlib.metadata import version as package_version
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from src.errors import DataError
@@ -66,45 +61,3 @@ def load_verified_model(metadata_path: Path) -> Any:
         )
     with open(model_path, "rb") as handle:
         return pickle.load(handle)
-
-
-class _RefuseTorch(importlib.abc.MetaPathFinder):
-    """Meta-path finder that makes ``import torch`` fail (only while skops scans sklearn)."""
-
-    def find_spec(
-        self,
-        fullname: str,
-        path: Sequence[str] | None = None,
-        target: ModuleType | None = None,
-    ) -> importlib.machinery.ModuleSpec | None:
-        """Raise ModuleNotFoundError for torch and its submodules; defer everything else."""
-        if fullname == "torch" or fullname.startswith("torch."):
-            raise ModuleNotFoundError(f"{fullname} refused during the skops import", name=fullname)
-        return None
-
-
-def import_skops_io() -> ModuleType:
-    """Return ``skops.io``, imported without dragging torch in.
-
-    Importing skops.io lists every scikit-learn estimator (``all_estimators()`` walks
-    all of sklearn's packages). The walk also imports the package
-    ``sklearn.externals.array_api_compat.torch``, which imports torch (seconds) only for
-    the walk to skip ``externals`` afterwards. Refusing torch for the length of the
-    import leaves the list of trusted types unchanged (walk_packages ignores an
-    ImportError) and saves that time. If torch is already loaded nothing is refused.
-    """
-    if "skops.io" in sys.modules:
-        return sys.modules["skops.io"]
-    if "torch" in sys.modules:
-        import skops.io
-
-        return skops.io
-    finder = _RefuseTorch()
-    sys.meta_path.insert(0, finder)
-    try:
-        import skops.io
-    finally:
-        sys.meta_path.remove(finder)
-        # The walk's failed import of array_api_compat.torch must not stay cached as absent.
-        sys.modules.pop("sklearn.externals.array_api_compat.torch", None)
-    return skops.io

@@ -177,7 +177,8 @@ def _track(
 
     from src import tracking
     from src.iris.metrics import confusion_figure
-    from src.iris.model_io import SKOPS_TRUSTED_TYPES, import_skops_io, model_requirements
+    from src.iris.model_io import SKOPS_TRUSTED_TYPES, model_requirements
+    from src.workarounds import import_skops_io, pinned_requirements
 
     settings = params.mlflow
     data_hash = sha256_text(metadata["data"]["train_sha256"] + metadata["data"]["test_sha256"])
@@ -204,7 +205,7 @@ def _track(
         import_skops_io()  # log_model saves with skops; this import skips loading torch
         # model_requirements() pins the installed versions: MLflow's check would compare
         # them with themselves.
-        with tracking.pinned_requirements():
+        with pinned_requirements():
             model_info = mlflow.sklearn.log_model(
                 model,
                 name="model",

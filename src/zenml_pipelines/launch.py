@@ -16,7 +16,7 @@ from typing import Any
 
 from src.config import CV_RUNS_DIR, CvParams, CvTrainParams
 from src.errors import MlopsError
-from src.zenml_setup.client import pin_tracking_uri, skip_integrations
+from src.workarounds import pin_tracking_uri, skip_integrations
 from src.zenml_setup.local_stack import StackInfo, ensure_mlflow_stack
 
 DATA_STEP = "prepare_tiny_person_dataset"

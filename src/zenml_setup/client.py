@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -72,36 +71,3 @@ def rest_login(url: str, username: str, password: str, *, timeout: float = 15.0)
         raise server_error(
             url, username, RuntimeError("answered the login without a token")
         ) from None
-
-
-#: Installed ZenML integrations whose materializers the YOLO pipelines never need.
-YOLO_UNUSED_INTEGRATIONS = ("sklearn",)
-
-
-def skip_integrations(names: tuple[str, ...] = YOLO_UNUSED_INTEGRATIONS) -> None:
-    """Keep ZenML from activating ``names`` when it compiles a pipeline in this process.
-
-    Before every run ZenML activates each installed integration to register its
-    materializers. scikit-learn is installed for the Iris half, so the sklearn
-    integration would import scikit-learn and SciPy (about a second and a half here) in
-    every YOLO pipeline run, whose artifacts are only paths and dicts. A pipeline that
-    returned a scikit-learn object would still work (ZenML falls back to its pickle
-    materializer, with a warning), so only the YOLO runners call this.
-    """
-    from zenml.integrations.registry import integration_registry
-
-    for name in names:
-        integration_registry.integrations.pop(name, None)
-
-
-def pin_tracking_uri(uri: str) -> None:
-    """Point this process's MLflow (and src.tracking) at ``uri`` again.
-
-    ZenML's tracker ends each step with ``mlflow.set_tracking_uri("")``, which also sets
-    ``MLFLOW_TRACKING_URI`` to an empty string; without this, code running after a
-    pipeline (registry, report) would silently fall back to the default store.
-    """
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    import mlflow
-
-    mlflow.set_tracking_uri(uri)

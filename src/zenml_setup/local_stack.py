@@ -29,7 +29,8 @@ from typing import Any
 from src.errors import ServiceError
 from src.runtime_env import PROJECT_ROOT
 from src.tracking import is_embedded, tracking_uri
-from src.zenml_setup.client import pin_tracking_uri, zenml_client
+from src.workarounds import pin_tracking_uri
+from src.zenml_setup.client import zenml_client
 from src.zenml_setup.components import ensure_active, ensure_component, ensure_stack
 
 LOCAL_STACK_NAME = "mlops-local"

@@ -49,7 +49,7 @@ def test_train_help_imports_no_data_science_stack() -> None:
 def test_skops_import_leaves_torch_out_and_trusts_the_same_estimators() -> None:
     probe = (
         "import json, sys\n"
-        "from src.iris.model_io import import_skops_io\n"
+        "from src.workarounds import import_skops_io\n"
         "import_skops_io()\n"
         "from skops.io._trusted_types import SKLEARN_ESTIMATOR_TYPE_NAMES as names\n"
         "print(json.dumps({'torch': 'torch' in sys.modules, 'names': names}))\n"
@@ -63,11 +63,83 @@ def test_skops_import_leaves_torch_out_and_trusts_the_same_estimators() -> None:
     assert "sklearn.linear_model._logistic.LogisticRegression" in data["names"]
 
 
+SKOPS_PROBE = (
+    "import json, sys\n"
+    "if sys.argv[1] == 'workaround':\n"
+    "    from src.workarounds import import_skops_io\n"
+    "    import_skops_io()\n"
+    "else:\n"
+    "    import skops.io\n"
+    "from skops.io._trusted_types import SKLEARN_ESTIMATOR_TYPE_NAMES as names\n"
+    "print(json.dumps({'torch': 'torch' in sys.modules, 'names': sorted(names)}))\n"
+)
+
+
+def test_skops_import_drags_torch_in_without_it() -> None:
+    """Still needed: a plain import loads torch; the workaround trusts exactly the same types."""
+    plain, worked = (
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", SKOPS_PROBE, mode],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.splitlines()[-1]
+        )
+        for mode in ("plain", "workaround")
+    )
+    assert plain["torch"] is True and worked["torch"] is False
+    assert worked["names"] == plain["names"]
+
+
+PIN_PROBE = """
+import json, os, sys
+import mlflow
+from zenml.integrations.mlflow.experiment_trackers.mlflow_experiment_tracker import (
+    MLFlowExperimentTracker,
+)
+from src.workarounds import pin_tracking_uri
+
+uri = sys.argv[1]
+mlflow.set_tracking_uri(uri)
+
+
+class Tracker:
+    def disable_autologging(self):
+        pass
+
+
+MLFlowExperimentTracker.cleanup_step_run(Tracker(), info=None, step_failed=False)
+blanked = os.environ.get("MLFLOW_TRACKING_URI")
+pin_tracking_uri(uri)
+print(json.dumps({"blanked": blanked, "env": os.environ["MLFLOW_TRACKING_URI"],
+                  "mlflow": mlflow.get_tracking_uri()}))
+"""
+
+
+def test_zenml_tracker_blanks_the_uri_and_pinning_restores_it(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    env = {**os.environ, "ZENML_CONFIG_PATH": str(tmp_path / "zenml")}
+    result = subprocess.run(
+        [sys.executable, "-c", PIN_PROBE, uri],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    assert data["blanked"] == ""  # what ZenML's tracker leaves after every step
+    assert data["env"] == uri and data["mlflow"] == uri
+
+
 def test_pinned_requirements_skips_the_check_only_inside_the_block() -> None:
     import mlflow.pyfunc
     import mlflow.utils.environment
 
-    from src.tracking import pinned_requirements
+    from src.workarounds import pinned_requirements
 
     originals = (
         mlflow.utils.environment.warn_dependency_requirement_mismatches,

@@ -102,7 +102,7 @@ def test_a_failing_step_is_one_line_with_its_own_error_type(
 
 ACTIVATE = (
     "import sys\n"
-    "from src.zenml_setup.client import skip_integrations\n"
+    "from src.workarounds import skip_integrations\n"
     "if sys.argv[1] == 'skip':\n"
     "    skip_integrations()\n"
     "from zenml.integrations.registry import integration_registry\n"
