@@ -22,8 +22,8 @@ B1_PARTS: dict[str, tuple[str, str]] = {
         "mlflow/sklearn/__init__.py",
         "log_model",
     ),
-    "import skops.io (its sklearn estimator scan)": ("model_io.py", "import_skops_io"),
-    "confusion-matrix figure (matplotlib)": ("evaluate.py", "confusion_figure"),
+    "import skops.io (its sklearn estimator scan)": ("src/workarounds.py", "import_skops_io"),
+    "confusion-matrix figure (matplotlib)": ("src/iris/metrics.py", "confusion_figure"),
     "register the version and move the alias": ("src/tracking.py", "register_model_version"),
     "MLflow dependency-mismatch check": (
         "requirements_utils.py",
@@ -58,11 +58,11 @@ B4_PARTS: dict[str, tuple[str, str]] = {
     ),
     "steps, ZenML's part and ours (step_runner.run)": ("step_runner.py", "run"),
     "↳ the training itself (train_yolo, as in train_cv)": (
-        "yolo_training.py",
+        "src/cv/training.py",
         "train_yolo",
     ),
     "↳ test-split evaluation (as in train_cv)": (
-        "yolo_evaluation.py",
+        "src/cv/evaluation.py",
         "evaluate_yolo_weights",
     ),
     "↳ storing step outputs as artifacts": ("step_runner.py", "_store_output_artifacts"),

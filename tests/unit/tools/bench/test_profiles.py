@@ -15,3 +15,10 @@ def test_top_imports_reads_importtime_output() -> None:
         ]
     )
     assert profiles.top_imports(output, 5) == [(1.5, "numpy"), (0.25, "yaml")]
+
+
+def test_profile_parts_name_functions_the_project_still_has() -> None:
+    for file_part, name in [*profiles.B1_PARTS.values(), *profiles.B4_PARTS.values()]:
+        if file_part.startswith("src/"):
+            source = (profiles.ROOT / file_part).read_text()
+            assert f"def {name}(" in source, f"{file_part} has no function {name}"
