@@ -231,11 +231,14 @@ bench-install: $(INSTALLED) ## Measure `make install` into empty venvs, cold and
 
 ##@ Quality
 .PHONY: test test-fast lint format
-test: $(INSTALLED) test-tools $(POETRY) ## Run the whole test suite (unit + integration with real tools on loopback)
-	$(PY) -m pytest
+# Tests run in a shuffled order (pytest-randomly), fixed by TEST_SEED so a failure can be
+# replayed: every test must stand alone. TEST_SEED=$$RANDOM tries another order.
+TEST_SEED ?= 20261201
+test: $(INSTALLED) test-tools $(POETRY) ## Run the whole test suite in random order (unit + integration on loopback)
+	$(PY) -m pytest -p randomly --randomly-seed=$(TEST_SEED)
 
-test-fast: $(INSTALLED) ## Run the unit tests only (seconds)
-	$(PY) -m pytest -m "not integration" -q
+test-fast: $(INSTALLED) ## Run the unit tests only, in random order (seconds)
+	$(PY) -m pytest -m "not integration" -q -p randomly --randomly-seed=$(TEST_SEED)
 
 lint: $(INSTALLED) ## ruff (lint + format check) and mypy on src/
 	$(BIN)/ruff check src tools tests

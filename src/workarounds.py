@@ -82,9 +82,10 @@ def import_skops_io() -> ModuleType:
     ImportError) and saves that time. If torch is already loaded nothing is refused.
 
     Targets skops 0.16.0 with scikit-learn 1.9.1. Proved by
-    tests/unit/test_workarounds.py::test_skops_import_leaves_torch_out_and_trusts_the_same_estimators
-    (still works) and tests/unit/test_workarounds.py::test_skops_import_drags_torch_in_without_it
-    (still needed).
+    tests/unit/test_workarounds.py::
+    test_skops_import_leaves_torch_out_and_trusts_the_same_estimators (still works) and
+    tests/integration/workarounds/test_still_needed.py::
+    test_skops_import_drags_torch_in_without_it (still needed, same trusted types).
     """
     if "skops.io" in sys.modules:
         return sys.modules["skops.io"]
@@ -135,7 +136,8 @@ def pin_tracking_uri(uri: str) -> None:
     pipeline (registry, report) would silently fall back to the default store.
 
     Targets zenml 0.98.0 with mlflow 3.17.2. Proved by
-    tests/unit/test_workarounds.py::test_zenml_tracker_blanks_the_uri_and_pinning_restores_it.
+    tests/integration/workarounds/test_still_needed.py::
+    test_zenml_tracker_blanks_the_uri_and_pinning_restores_it.
     """
     os.environ["MLFLOW_TRACKING_URI"] = uri
     import mlflow
