@@ -153,7 +153,7 @@ zenml-%: export ZENML_AUTO_OPEN_DASHBOARD ?= false
 cv-train: $(INSTALLED) ## Train YOLOv8n once with cv.train into one MLflow run (ARGS="--epochs 2 --imgsz 64")
 	$(PY) -m src.train_cv $(ARGS)
 
-zenml-init: $(INSTALLED) ## zenml init at the repo root; register the local MLflow stack if none is active
+zenml-init: $(INSTALLED) ## zenml init at the repo root; register the local MLflow stack if none is active (src/zenml_setup)
 	$(PY) -m src.zenml_setup init
 
 zenml-stack-local: $(INSTALLED) ## (Re)register and activate the local stack: default orchestrator + MLflow tracker
@@ -174,7 +174,7 @@ zenml-down: $(INSTALLED) ## Stop ZenML's local server; the client goes back to i
 report: $(INSTALLED) ## Write reports/decision_<grid>.md from the latest grid's MLflow runs
 	$(PY) -m src.cv.report
 
-##@ Full stack: S3 + MLflow server + ZenML server (selected by .env, see .env.example)
+##@ Full stack: S3 + MLflow server + ZenML server (src/services; selected by .env, see .env.example)
 # `docker compose` (v2) when the Docker CLI has it, else Debian's docker-compose (v1).
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 # Debian packages some integration tests use: compose validation and the browser check.
