@@ -8,7 +8,6 @@ process, so its probes run in a fresh interpreter with a temporary ``YOLO_CONFIG
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from src.config import SyntheticCocoParams
 from src.cv.dataset.synthetic import make_synthetic_coco128
+from tests.probes import run_probe
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,17 +84,8 @@ def test_pinned_requirements_skips_the_check_only_inside_the_block() -> None:
 
 def _probe(code: str, tmp_path: Path, *args: str) -> dict[str, Any]:
     """Return the JSON the last line of ``code`` prints, run offline with fresh settings."""
-    env = {**os.environ, "YOLO_CONFIG_DIR": str(tmp_path / "yolo"), "YOLO_OFFLINE": "1"}
-    result = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    data: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    env = {"YOLO_CONFIG_DIR": str(tmp_path / "yolo"), "YOLO_OFFLINE": "1"}
+    data: dict[str, Any] = run_probe(code, *args, env=env)
     return data
 
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import matplotlib
@@ -14,6 +10,7 @@ import matplotlib
 from src.config import SyntheticCocoParams, TinyPersonDatasetParams
 from src.cv.dataset.synthetic import make_synthetic_coco128
 from src.cv.dataset.tiny_person import build_tiny_person_dataset
+from tests.probes import run_probe
 
 # Run apart from pytest: ultralytics reads its settings folder once, at import time.
 CHECK = """
@@ -41,17 +38,8 @@ def test_ultralytics_loads_every_split(tmp_path: Path) -> None:
     font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
     (config_dir / "Ultralytics").mkdir(parents=True)
     shutil.copy(font, config_dir / "Ultralytics" / "Arial.ttf")  # no font download
-    env = {**os.environ, "YOLO_CONFIG_DIR": str(config_dir), "YOLO_OFFLINE": "1"}
-    result = subprocess.run(
-        [sys.executable, "-c", CHECK, "data.yaml"],
-        cwd=out,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    env = {"YOLO_CONFIG_DIR": str(config_dir), "YOLO_OFFLINE": "1"}
+    report = run_probe(CHECK, "data.yaml", cwd=out, env=env)
     assert report["names"] == {"0": "person"}
     for split, (images, boxes) in report["counts"].items():
         assert [images, boxes] == [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -47,26 +47,47 @@ def recorded_outs(lock_text: str) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class Reproduced:
+    """A fresh copy after its first ``dvc repro``, and what that repro said and wrote."""
+
+    path: Path
+    env: dict[str, str]
+    committed_lock: str
+    output: str
+    lock_after: str
+    status_after: str
+
+
 @pytest.fixture(scope="module")
-def repo(
-    tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: Path
-) -> Iterator[tuple[Path, dict[str, str]]]:
+def reproduced(tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: Path) -> Reproduced:
+    """Return a fresh copy of the repo after one ``dvc repro``; tests never change it."""
     root = tmp_path_factory.mktemp("dvc-repo")
     shutil.copyfile(migrated_mlflow_db, root / "mlflow.db")
     env = tool_env(MLFLOW_TRACKING_URI=f"sqlite:///{root / 'mlflow.db'}")
-    yield copy_repo(root / "repo"), env
-
-
-def test_fresh_clone_repro_reproduces_the_committed_lock(repo: tuple[Path, dict[str, str]]) -> None:
-    path, env = repo
+    path = copy_repo(root / "repo")
     committed = (path / "dvc.lock").read_text()
     output = dvc(path, "repro", env=env)
-    assert {"prepare", "train", "evaluate", "export"} <= ran_stages(output)
-    now = recorded_outs((path / "dvc.lock").read_text())
-    before = recorded_outs(committed)
+    return Reproduced(
+        path, env, committed, output, (path / "dvc.lock").read_text(), dvc(path, "status", env=env)
+    )
+
+
+@pytest.fixture
+def repo(reproduced: Reproduced, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """Return a copy of the reproduced repo (outputs, cache, git) this test may change."""
+    path = tmp_path / "repo"
+    shutil.copytree(reproduced.path, path, symlinks=True)
+    return path, reproduced.env
+
+
+def test_fresh_clone_repro_reproduces_the_committed_lock(reproduced: Reproduced) -> None:
+    assert {"prepare", "train", "evaluate", "export"} <= ran_stages(reproduced.output)
+    now = recorded_outs(reproduced.lock_after)
+    before = recorded_outs(reproduced.committed_lock)
     for out in DETERMINISTIC_OUTS:
         assert now[out] == before[out], f"{out} differs from the committed dvc.lock"
-    assert "up to date" in dvc(path, "status", env=env)
+    assert "up to date" in reproduced.status_after
 
 
 def test_second_repro_is_a_no_op(repo: tuple[Path, dict[str, str]]) -> None:
@@ -89,6 +110,8 @@ def test_changing_a_train_param_reruns_only_what_depends_on_it(
 
 def test_dvc_exp_run_with_a_param_override(repo: tuple[Path, dict[str, str]]) -> None:
     path, env = repo
+    params = path / "params.yaml"
+    params.write_text(params.read_text().replace("n_estimators: 100", "n_estimators: 20"))
     subprocess.run(["git", "commit", "-qam", "n_estimators 20"], cwd=path, env=env, check=True)
     dvc(path, "exp", "run", "-S", "train.n_estimators=200", "-n", "more-trees", env=env)
     shown = dvc(path, "exp", "show", "--no-pager", "--csv", env=env)
@@ -96,8 +119,8 @@ def test_dvc_exp_run_with_a_param_override(repo: tuple[Path, dict[str, str]]) ->
     assert ",200," in row
 
 
-def test_metrics_and_plots_are_readable_by_dvc(repo: tuple[Path, dict[str, str]]) -> None:
-    path, env = repo
+def test_metrics_and_plots_are_readable_by_dvc(reproduced: Reproduced) -> None:
+    path, env = reproduced.path, reproduced.env
     metrics = dvc(path, "metrics", "show", "--json", env=env)
     assert "accuracy" in metrics
     plots = dvc(path, "plots", "show", "--json", env=env)

@@ -6,11 +6,9 @@ entry still works; the cheaper proofs are in tests/unit/test_workarounds.py.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.probes import run_probe
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -53,34 +51,13 @@ print(json.dumps({"blanked": blanked, "env": os.environ["MLFLOW_TRACKING_URI"],
 
 def test_skops_import_drags_torch_in_without_it() -> None:
     """Still needed: a plain import loads torch; the workaround trusts exactly the same types."""
-    plain, worked = (
-        json.loads(
-            subprocess.run(
-                [sys.executable, "-c", SKOPS_PROBE, mode],
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.splitlines()[-1]
-        )
-        for mode in ("plain", "workaround")
-    )
+    plain, worked = (run_probe(SKOPS_PROBE, mode) for mode in ("plain", "workaround"))
     assert plain["torch"] is True and worked["torch"] is False
     assert worked["names"] == plain["names"]
 
 
 def test_zenml_tracker_blanks_the_uri_and_pinning_restores_it(tmp_path: Path) -> None:
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    env = {**os.environ, "ZENML_CONFIG_PATH": str(tmp_path / "zenml")}
-    result = subprocess.run(
-        [sys.executable, "-c", PIN_PROBE, uri],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    data = json.loads(result.stdout.strip().splitlines()[-1])
+    data = run_probe(PIN_PROBE, uri, env={"ZENML_CONFIG_PATH": str(tmp_path / "zenml")})
     assert data["blanked"] == ""  # what ZenML's tracker leaves after every step
     assert data["env"] == uri and data["mlflow"] == uri

@@ -1,4 +1,4 @@
-"""The ZenML pipelines on a fresh, isolated stack: baseline, then a 2-configuration grid."""
+"""The ZenML pipelines on a fresh, isolated stack: the baseline first, then what builds on it."""
 
 from __future__ import annotations
 
@@ -15,12 +15,30 @@ BASELINE = "src.zenml_pipelines.run_yolo_pipeline_baseline"
 GRID = "src.zenml_pipelines.run_yolo_pipeline_grid"
 
 
-def test_baseline_pipeline_completes_with_one_mlflow_run(
+@pytest.fixture(scope="module")
+def baseline(
     zenml_world: dict[str, Any], run_module: Callable[..., dict[str, Any]]
-) -> None:
+) -> dict[str, Any]:
+    """Return the outcome of the world's first pipeline run: the baseline, on fresh state.
+
+    Every test that runs a pipeline asks for it, so whichever runs first, the baseline
+    runs first, on a ZenML state and an MLflow store no pipeline has touched yet.
+    """
     import mlflow
 
     outcome = run_module(BASELINE, name="baseline")
+    client = mlflow.MlflowClient(zenml_world["uri"])
+    experiment = client.get_experiment_by_name("yolo-it")
+    outcome["runs_after"] = len(client.search_runs([experiment.experiment_id]))
+    return outcome
+
+
+def test_baseline_pipeline_completes_with_one_mlflow_run(
+    zenml_world: dict[str, Any], baseline: dict[str, Any]
+) -> None:
+    import mlflow
+
+    outcome = baseline
     assert "registered and activated" in outcome["stdout"]  # fresh state: local stack made
     assert outcome["status"] == "completed"
     assert not outcome["data_step_cached"]  # the dataset did not exist: the step built it
@@ -35,12 +53,12 @@ def test_baseline_pipeline_completes_with_one_mlflow_run(
     assert {"map50_95", "val_map50_95", "test_map50_95"} <= set(run.data.metrics)
     experiment = client.get_experiment(run.info.experiment_id)
     assert experiment.name == "yolo-it"
-    assert len(client.search_runs([experiment.experiment_id])) == 1
+    assert outcome["runs_after"] == 1
     assert set(summary["artifact_uris"]) >= {"weights/best.pt", "results.png", "results.csv"}
 
 
 def test_grid_caches_the_data_step_registers_and_reports(
-    zenml_world: dict[str, Any], run_module: Callable[..., dict[str, Any]]
+    zenml_world: dict[str, Any], run_module: Callable[..., dict[str, Any]], baseline: dict[str, Any]
 ) -> None:
     import mlflow
 
@@ -71,7 +89,7 @@ def test_grid_caches_the_data_step_registers_and_reports(
 
 
 def test_a_failing_step_is_one_line_with_its_own_error_type(
-    zenml_world: dict[str, Any], run_module: Callable[..., dict[str, Any]]
+    zenml_world: dict[str, Any], baseline: dict[str, Any]
 ) -> None:
     import shutil
     import subprocess
