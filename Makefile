@@ -192,8 +192,10 @@ stack-logs: ## Follow the compose services' logs
 	$(COMPOSE) logs -f --tail=200
 
 stack-status: $(INSTALLED) ## Show the compose services (if Docker is here) and the no-Docker stack
-	@if command -v docker >/dev/null 2>&1; then $(COMPOSE) ps; \
-	  else echo "compose: no Docker engine on this machine"; fi
+	@if ! command -v docker >/dev/null 2>&1; then echo "compose: no Docker on this machine"; \
+	  elif ! $(COMPOSE) version >/dev/null 2>&1; then \
+	    echo "compose: the Docker CLI here has no compose (neither \`docker compose\` nor docker-compose)"; \
+	  else $(COMPOSE) ps || echo "compose: the Docker engine did not answer"; fi
 	@$(PY) -m src.services status || true
 
 stack-up-local: $(INSTALLED) ## Start the same stack without Docker on 127.0.0.1 (moto S3, MLflow, ZenML)
