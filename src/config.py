@@ -67,6 +67,12 @@ class DataParams(StrictModel):
     test_size: float = Field(0.2, gt=0, lt=1, description="Fraction of rows held out for test")
     random_state: int = Field(42, ge=0, description="Seed of the split")
     stratify: bool = Field(True, description="Keep class proportions equal in both splits")
+    min_rows_per_class: int = Field(
+        5,
+        ge=1,
+        le=10_000,
+        description="Rows every class needs in the raw table and the train split",
+    )
 
 
 Algorithm = Literal["random_forest", "logistic_regression"]
@@ -76,10 +82,14 @@ class TrainParams(StrictModel):
     """Classifier hyper-parameters. Tree fields are ignored by logistic regression."""
 
     algorithm: Algorithm = "random_forest"
-    n_estimators: int = Field(100, ge=1, description="Trees in the forest")
-    max_depth: int | None = Field(10, ge=1, description="Tree depth; null means unlimited")
+    n_estimators: int = Field(100, ge=1, le=10_000, description="Trees in the forest")
+    max_depth: int | None = Field(
+        10, ge=1, le=1_000, description="Tree depth; null means unlimited"
+    )
     C: float = Field(1.0, gt=0, description="Inverse regularisation of logistic regression")
-    max_iter: int = Field(1000, ge=1, description="Solver iterations of logistic regression")
+    max_iter: int = Field(
+        1000, ge=1, le=1_000_000, description="Solver iterations of logistic regression"
+    )
     random_state: int = Field(42, ge=0, description="Seed of the estimator")
 
 
@@ -142,9 +152,9 @@ class CvTrainParams(StrictModel):
         DEFAULT_YOLO_MODEL,
         description="A model YAML shipped with ultralytics (from scratch) or a local .pt file",
     )
-    epochs: int = Field(40, ge=1)
-    imgsz: int = Field(160, ge=32)
-    batch: int = Field(16, ge=1)
+    epochs: int = Field(40, ge=1, le=10_000)
+    imgsz: int = Field(160, ge=32, le=4096)
+    batch: int = Field(16, ge=1, le=1024)
     lr0: float = Field(0.002, gt=0, le=1)
     optimizer: Literal["SGD", "AdamW", "Adam", "auto"] = Field(
         "AdamW", description="ultralytics' 'auto' ignores lr0, so the default names one"
@@ -309,9 +319,15 @@ def with_overrides(section: M, source: str = "overrides", prefix: str = "", **ov
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start}); a params file is YAML text"
+        ) from None
+    if "\0" in text:
+        raise ConfigError(f"{path}: holds NUL bytes; a params file is YAML text")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -26,7 +26,7 @@ from src.config import (
 )
 from src.errors import DataError
 from src.io_utils import atomic_write, sha256_file
-from src.iris.dataset import read_iris_csv
+from src.iris.dataset import check_classes, read_iris_csv
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -82,7 +82,11 @@ def prepare_iris_splits(
         frame = load_bundled_iris()
         _write_csv(frame, raw_path)
         origin = "scikit-learn bundled copy"
+    check_classes(frame, raw_path, params.min_rows_per_class)
     train, test = split_iris(frame, params)
+    # Checked before anything is written: a bad split never replaces good ones.
+    check_classes(train, f"{train_path} (split of {raw_path})", params.min_rows_per_class)
+    check_classes(test, f"{test_path} (split of {raw_path})")
     _write_csv(train, train_path)
     _write_csv(test, test_path)
     return {

@@ -1,4 +1,7 @@
-"""Read the Iris CSVs every stage uses, checked: columns, numbers, empty cells and classes."""
+"""Read the Iris CSVs every stage uses, checked: columns, numbers, empty cells and classes.
+
+:func:`check_classes` adds what a split must hold to be worth training or testing on.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 COLUMNS = (*IRIS_FEATURES, IRIS_TARGET)
+#: scikit-learn's trees compute in float32: a larger magnitude becomes infinity there.
+MAX_FEATURE_MAGNITUDE = 3.4e38
 
 
 def read_iris_csv(path: Path) -> pd.DataFrame:
@@ -54,6 +59,14 @@ def validate_iris_frame(frame: pd.DataFrame, source: Path | str) -> pd.DataFrame
                 f"{source}: column {column}, row {row + 2}: "
                 f"{frame[column].iloc[row]!r} is not a number"
             )
+        numbers = values.abs()
+        huge = numbers.notna() & ~(numbers <= MAX_FEATURE_MAGNITUDE)
+        if huge.any():
+            row = int(huge.idxmax())
+            raise DataError(
+                f"{source}: column {column}, row {row + 2}: {frame[column].iloc[row]!r} is not "
+                f"a finite number of magnitude at most {MAX_FEATURE_MAGNITUDE:g}"
+            )
     nan_rows = frame[list(COLUMNS)].isna().any(axis=1)
     if nan_rows.any():
         raise DataError(
@@ -69,3 +82,20 @@ def validate_iris_frame(frame: pd.DataFrame, source: Path | str) -> pd.DataFrame
     frame = frame[list(COLUMNS)].copy()
     frame[list(IRIS_FEATURES)] = frame[list(IRIS_FEATURES)].astype(float)
     return frame
+
+
+def check_classes(frame: pd.DataFrame, source: Path | str, min_rows_per_class: int = 1) -> None:
+    """Raise DataError unless every Iris class has at least ``min_rows_per_class`` rows.
+
+    A split without a class trains a model that cannot predict it, or scores one on
+    classes it never saw; both would still "succeed" and replace a good model.
+    """
+    counts = frame[IRIS_TARGET].value_counts()
+    short = {name: int(counts.get(name, 0)) for name in IRIS_CLASSES}
+    short = {name: n for name, n in short.items() if n < min_rows_per_class}
+    if short:
+        found = ", ".join(f"{name}: {n}" for name, n in short.items())
+        raise DataError(
+            f"{source}: too few rows per class ({found}); every class needs at least "
+            f"{min_rows_per_class} (data.min_rows_per_class)"
+        )

@@ -103,7 +103,7 @@ def train_model(
     from src.runtime_env import apply_runtime_defaults
 
     apply_runtime_defaults()
-    from src.iris.dataset import read_iris_csv
+    from src.iris.dataset import check_classes, read_iris_csv
     from src.iris.metrics import evaluate_model
 
     config = get_config(params_path)
@@ -117,6 +117,8 @@ def train_model(
 
     train = read_iris_csv(train_csv)
     test = read_iris_csv(test_csv)
+    check_classes(train, train_csv, config.data.min_rows_per_class)
+    check_classes(test, test_csv)
     features = list(IRIS_FEATURES)
     model = build_estimator(params).fit(train[features], train[IRIS_TARGET])
     report = evaluate_model(model, test[features], test[IRIS_TARGET].tolist())

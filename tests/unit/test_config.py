@@ -132,3 +132,13 @@ def test_overrides_go_through_the_same_model() -> None:
         with_overrides(train, "train_model()", "train", n_estimators=0)
     with pytest.raises(ConfigError, match=r"train\.n_trees: unknown key"):
         with_overrides(train, "train_model()", "train", n_trees=3)
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe\x00b\x00i\x00n", b"train:\x00 {}\n"])
+def test_a_binary_params_file_is_one_line(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "params.yaml"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as caught:
+        get_config(path)
+    message = str(caught.value)
+    assert message.startswith(str(path)) and "YAML text" in message and "\n" not in message

@@ -67,3 +67,14 @@ def test_cli_bad_override_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[s
     assert exited.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err == "error: command line: data.test_size = 1.5: Input should be less than 1"
+
+
+def test_a_raw_table_short_of_a_class_is_refused_and_keeps_the_splits(tmp_path: Path) -> None:
+    processed = make_splits(tmp_path)
+    before = {p.name: p.read_bytes() for p in processed.iterdir()}
+    raw = tmp_path / "raw" / "iris.csv"
+    frame = pd.read_csv(raw)
+    frame[frame.species != "virginica"].to_csv(raw, index=False)
+    with pytest.raises(DataError, match=r"too few rows per class \(virginica: 0\)"):
+        make_splits(tmp_path)
+    assert {p.name: p.read_bytes() for p in processed.iterdir()} == before

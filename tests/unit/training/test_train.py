@@ -187,3 +187,28 @@ def test_cli_trains_without_mlflow(
     assert exited.value.code == 0
     assert "train: logistic_regression accuracy=" in capsys.readouterr().out
     assert (tmp_path / "m" / "iris_model.pkl").is_file()
+
+
+@pytest.mark.parametrize("keep", ["one row", "one class"])
+def test_a_degenerate_train_split_is_refused_and_keeps_the_model(
+    processed: Path, trained: Path, keep: str
+) -> None:
+    before = snapshot(trained)
+    train_csv = processed / "train.csv"
+    lines = train_csv.read_text().splitlines()
+    rows = lines[1:2] if keep == "one row" else [r for r in lines[1:] if r.endswith(",setosa")]
+    train_csv.write_text("\n".join([lines[0], *rows]) + "\n")
+    with pytest.raises(DataError, match=r"train\.csv: too few rows per class"):
+        train_offline(processed, trained)
+    assert snapshot(trained) == before
+
+
+def test_cli_absurd_tree_count_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        run_main(main, ["--n-estimators", "99999999999999999999", "--no-mlflow"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: command line: train.n_estimators = 99999999999999999999")
+    assert "\n" not in err
