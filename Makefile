@@ -180,8 +180,9 @@ COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compos
 # Debian packages some integration tests use: compose validation and the browser check.
 TEST_TOOLS ?= docker-compose chromium
 .PHONY: stack-up stack-down stack-logs stack-status stack-up-local stack-down-local stack-register \
-  doctor test-tools
-stack-up: ## Start the compose stack (MinIO, Postgres, MLflow, ZenML server) and wait for health
+  secrets doctor test-tools
+stack-up: $(INSTALLED) ## Start the compose stack (MinIO, Postgres, MLflow, ZenML server) and wait for health
+	@$(PY) -m src.services check --compose
 	$(COMPOSE) up -d --build $(if $(findstring docker compose,$(COMPOSE)),--wait,)
 	@echo "Next: uncomment the server block of .env, then make stack-register and make doctor"
 
@@ -206,6 +207,9 @@ stack-down-local: $(INSTALLED) ## Stop exactly the processes stack-up-local star
 
 stack-register: $(INSTALLED) ## ZenML login + S3/MLflow stack, DVC remote `minio`, from .env (idempotent)
 	$(PY) -m src.services register
+
+secrets: $(INSTALLED) ## Fill .env (from .env.example if absent) with random secrets; never replaces one you set
+	@$(PY) -m src.services secrets
 
 doctor: ## Check venv, versions, S3, MLflow, ZenML, DVC remote: one line each, non-zero on failure
 	@test -x $(PY) || { echo "✗ venv               $(VENV) missing — hint: make install"; exit 1; }

@@ -5,6 +5,8 @@
     status    one line per service of the no-Docker stack
     register  log the ZenML client in and register the S3 + MLflow stack; DVC remote
     doctor    check every piece, one line each with a hint; non-zero exit on a failure
+    secrets   give every unset or change-me secret of .env a random value (0600)
+    check     refuse placeholder or short secrets (``--compose``: also the compose-only ones)
 
 Every command reads the stack's configuration from the environment and ``.env``.
 """
@@ -12,6 +14,7 @@ Every command reads the stack's configuration from the environment and ``.env``.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -48,12 +51,34 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     doctor.add_argument(
         "--dvc-repo", type=Path, default=PROJECT_ROOT, help="DVC repository whose remote is checked"
     )
+    commands.add_parser("secrets", help="write random values for unset/placeholder secrets")
+    check = commands.add_parser("check", help="refuse placeholder or short secrets")
+    check.add_argument("--compose", action="store_true", help="also the compose-only secrets")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.command == "secrets":
+        from src.services.secrets import write_secrets
+
+        dotenv = Path(os.environ.get("MLOPS_DOTENV") or PROJECT_ROOT / ".env")
+        written = write_secrets(dotenv, PROJECT_ROOT / ".env.example")
+        listed = ", ".join(written) if written else "none (every secret is already set)"
+        print(f"{dotenv}: random values written for {listed}; the file is 0600")
+        return 0
     settings = ServiceSettings.from_env()
+    if args.command == "check":
+        from src.services.secrets import COMPOSE_ONLY, require_strong
+
+        values = {
+            **settings.credential_values(),
+            **{n: os.environ.get(n, "") for n in COMPOSE_ONLY},
+        }
+        names = tuple(values) if args.compose else tuple(settings.credential_values())
+        require_strong(values, names)
+        print(f"secrets: {', '.join(names)} set, none a placeholder, 12+ characters")
+        return 0
     if args.command == "up":
         from src.services.processes import start_services
 

@@ -140,10 +140,10 @@ def check_versions(settings: ServiceSettings) -> str:
 
 
 def check_credentials(settings: ServiceSettings) -> str:
-    missing = settings.missing_credentials()
-    if missing:
-        raise _Failed(f"{', '.join(missing)} unset", "copy .env.example to .env and fill them in")
-    return "AWS keys and ZenML password set"
+    problems = settings.credential_problems()
+    if problems:
+        raise _Failed("; ".join(problems), "make secrets, or set them in .env")
+    return "AWS keys and ZenML password set, none a placeholder, secrets 12+ characters"
 
 
 def check_s3_reachable(settings: ServiceSettings) -> str:

@@ -146,26 +146,27 @@ class ServiceSettings:
             ),
         )
 
-    def missing_credentials(self) -> list[str]:
-        """Return the credential variables that are unset, in ``.env.example``'s order."""
-        return [
-            name
-            for name, value in (
-                ("AWS_ACCESS_KEY_ID", self.access_key_id),
-                ("AWS_SECRET_ACCESS_KEY", self.secret_access_key),
-                ("ZENML_ADMIN_PASSWORD", self.zenml_password),
-            )
-            if not value
-        ]
+    def credential_values(self) -> dict[str, str]:
+        """Return the credential variables every stack needs, by name."""
+        return {
+            "AWS_ACCESS_KEY_ID": self.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
+            "ZENML_ADMIN_PASSWORD": self.zenml_password,
+        }
+
+    def credential_problems(self) -> list[str]:
+        """Return what is wrong with the credentials: unset, a placeholder, or too short."""
+        from src.services.secrets import credential_problems
+
+        values = self.credential_values()
+        return credential_problems(values, tuple(values))
 
     def require_credentials(self) -> None:
-        """Raise ConfigError naming each missing credential variable."""
-        missing = self.missing_credentials()
-        if missing:
-            raise ConfigError(
-                f"{', '.join(missing)} unset: copy .env.example to .env and set "
-                "them (the same keys serve MinIO/moto and every client)"
-            )
+        """Raise ConfigError naming each unset, placeholder or short credential variable."""
+        from src.services.secrets import require_strong
+
+        values = self.credential_values()
+        require_strong(values, tuple(values))
 
     def s3_client(
         self,
