@@ -60,14 +60,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.command == "secrets":
-        from src.services.secrets import write_secrets
+        from src.services.secrets import dotenv_path, write_secrets
 
-        dotenv = Path(os.environ.get("MLOPS_DOTENV") or PROJECT_ROOT / ".env")
+        dotenv = dotenv_path()
         written = write_secrets(dotenv, PROJECT_ROOT / ".env.example")
         listed = ", ".join(written) if written else "none (every secret is already set)"
         print(f"{dotenv}: random values written for {listed}; the file is 0600")
         return 0
     settings = ServiceSettings.from_env()
+    if args.command in ("up", "register", "check"):
+        from src.services.secrets import dotenv_path, restrict_to_owner
+
+        if os.path.devnull != str(dotenv_path()):
+            restrict_to_owner(dotenv_path())  # it holds the stack's keys
     if args.command == "check":
         from src.services.secrets import COMPOSE_ONLY, require_strong
 

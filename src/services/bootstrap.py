@@ -23,6 +23,7 @@ from pathlib import Path
 
 from src.errors import ConfigError, MlopsError
 from src.runtime_env import PROJECT_ROOT, _state_defaults
+from src.services.secrets import restrict_to_owner
 from src.services.settings import DVC_REMOTE_NAME, ServiceSettings
 from src.zenml_setup.client import server_error
 from src.zenml_setup.components import Registration, masked
@@ -68,6 +69,8 @@ def register_zenml(settings: ServiceSettings) -> list[Registration]:
         raise
     except Exception as exc:  # a server refusal mid-way, in whatever type zenml raises
         raise server_error(settings.zenml_url, settings.zenml_username, exc) from None
+    # ZenML keeps the password and API tokens there, world-readable by default.
+    restrict_to_owner(Path(os.environ.get("ZENML_CONFIG_PATH", ".")) / "credentials.yaml")
     return changes
 
 
@@ -98,6 +101,7 @@ def register_dvc(settings: ServiceSettings, repo_root: Path) -> list[Registratio
                 local.setdefault("core", {})["remote"] = DVC_REMOTE_NAME
     finally:
         repo.close()
+    restrict_to_owner(repo_root / ".dvc" / "config.local")  # it holds the S3 secret
     action = "unchanged" if not stale else ("updated" if current else "created")
     return [
         Registration(

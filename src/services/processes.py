@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from src.errors import ServiceError
+from src.services.secrets import restrict_to_owner
 from src.services.settings import BUCKETS, MLFLOW_BUCKET, ServiceSettings
 
 #: The services, in start order (S3 first: the servers store their artifacts there).
@@ -431,6 +432,9 @@ def start_services(
     except BaseException:
         stop_services(settings, names=started, echo=lambda _: None)
         raise
+    # The servers' databases hold users, tokens and secrets: readable by their owner only.
+    run = settings.run_dir
+    restrict_to_owner(run / "mlflow" / "mlflow.db", run / "zenml" / "zenml.db")
     return service_status(settings)
 
 

@@ -91,3 +91,24 @@ def write_secrets(dotenv: Path, example: Path) -> list[str]:
     os.replace(tmp, dotenv)
     dotenv.chmod(0o600)
     return written
+
+
+def restrict_to_owner(*paths: Path) -> list[Path]:
+    """Make each existing file of ``paths`` readable by its owner only; return those changed."""
+    changed = []
+    for path in paths:
+        try:
+            mode = path.stat().st_mode & 0o777
+            if path.is_file() and mode & 0o077:
+                path.chmod(mode & 0o700)
+                changed.append(path)
+        except OSError:
+            continue
+    return changed
+
+
+def dotenv_path() -> Path:
+    """Return the ``.env`` the entry points read (``MLOPS_DOTENV`` or the project's)."""
+    from src.runtime_env import PROJECT_ROOT
+
+    return Path(os.environ.get("MLOPS_DOTENV") or PROJECT_ROOT / ".env")

@@ -92,3 +92,19 @@ def _installed(name: str) -> str:
     from importlib.metadata import version
 
     return version(name)
+
+
+def test_secrets_at_rest_are_readable_by_their_owner_only(stack: Stack) -> None:
+    import stat
+
+    secret_files = [
+        stack.dotenv,
+        stack.dvc_repo / ".dvc" / "config.local",
+        stack.root / "zenml-client" / "credentials.yaml",
+        stack.settings.run_dir / "mlflow" / "mlflow.db",
+        stack.settings.run_dir / "zenml" / "zenml.db",
+        stack.settings.run_dir / "zenml" / "jwt_secret",
+    ]
+    for path in secret_files:
+        assert path.is_file(), path
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, f"{path} is readable by others"
