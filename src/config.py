@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import math
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -123,18 +124,114 @@ CV_REPORT_TEMPLATE = REPORTS_DIR / "templates" / "decision_template_zenml.md"
 _DEVICE_PATTERN = re.compile(r"^(cpu|mps|cuda(:\d+)?|\d+(,\d+)*)$")
 
 
-class TinyPersonDatasetParams(StrictModel):
-    """How the tiny person dataset is cut from a COCO128-layout folder."""
+#: The offline stand-in's folder (DVC stage make_synthetic_coco128) and where a download goes.
+SYNTHETIC_COCO128_DIR = "data/coco128_synthetic"
+COCO128_DIR = "data/coco128"
+#: The official COCO128 archive (first 128 COCO train2017 images, YOLO labels, ~7 MB).
+COCO128_URL = "https://github.com/ultralytics/assets/releases/download/v0.0.0/coco128.zip"
 
-    source: str = Field("data/coco128", description="COCO128-layout folder (relative to the repo)")
-    output: str = Field("data/tiny_person", description="Where the person-only dataset is written")
-    train: int = Field(48, ge=1, description="Images in the train split")
-    val: int = Field(16, ge=1, description="Images in the val split")
-    test: int = Field(16, ge=0, description="Images in the held-out test split")
+
+def split_sizes(images: int, train: float, val: float, test: float) -> tuple[int, int, int]:
+    """Return the (train, val, test) image counts for ``images`` images and the fractions.
+
+    val and test are ``floor(images * fraction)``; train gets the rest of
+    ``floor(images * (train + val + test))`` (all the images when the fractions sum to 1).
+    A tiny tolerance keeps ``80 * 0.2`` at 16 despite binary floating point.
+    """
+
+    def part(fraction: float) -> int:
+        return math.floor(images * fraction + 1e-9)
+
+    val_n, test_n = part(val), part(test)
+    return max(0, part(train + val + test) - val_n - test_n), val_n, test_n
+
+
+def min_images_for(train: float, val: float, test: float, limit: int = 1_000_000) -> int | None:
+    """Return the fewest images that give a non-empty train and val split; None if none do."""
+    smallest = max(2, math.ceil(1 / val - 1e-9))
+    for images in range(smallest, limit):
+        n_train, n_val, _ = split_sizes(images, train, val, test)
+        if n_train >= 1 and n_val >= 1:
+            return images
+    return None
+
+
+class TinyPersonDatasetParams(StrictModel):
+    """How the tiny person dataset is cut from a YOLO-format source folder.
+
+    The split sizes are fractions of the images that hold a kept class (at most
+    ``max_images`` of them, taken in the seed's order): see :func:`split_sizes`.
+    """
+
+    source: str = Field(
+        SYNTHETIC_COCO128_DIR,
+        description="YOLO dataset folder: COCO128 layout or one with a data.yaml (repo-relative)",
+    )
+    output: str = Field("data/tiny_person", description="Where the cut dataset is written")
+    classes: list[int] = Field(
+        default_factory=lambda: [0],
+        min_length=1,
+        description="Source class ids to keep, renumbered 0..k-1 in this order (0 = COCO person)",
+    )
+    train: float = Field(0.6, gt=0, le=1, description="Fraction of the images in train")
+    val: float = Field(0.2, gt=0, le=1, description="Fraction of the images in val")
+    test: float = Field(0.2, ge=0, le=1, description="Fraction in the held-out test split")
+    max_images: int | None = Field(
+        80, ge=2, description="Use at most this many images; null uses all that qualify"
+    )
     seed: int = Field(0, ge=0, description="Seed of the split")
     letterbox: int | None = Field(
         None, ge=32, description="Letterbox images to this square size; null copies them as-is"
     )
+
+    @field_validator("classes")
+    @classmethod
+    def _distinct_ids(cls, values: list[int]) -> list[int]:
+        if any(v < 0 for v in values):
+            raise ValueError("class ids must be >= 0")
+        if len(set(values)) != len(values):
+            raise ValueError("lists the same class twice")
+        return values
+
+    @model_validator(mode="after")
+    def _fractions_fit(self) -> TinyPersonDatasetParams:
+        total = self.train + self.val + self.test
+        if total > 1 + 1e-9:
+            raise ValueError(
+                f"train + val + test = {total:g} must be <= 1 "
+                f"(train {self.train:g}, val {self.val:g}, test {self.test:g})"
+            )
+        needed = min_images_for(self.train, self.val, self.test)
+        if self.max_images is not None and (needed is None or needed > self.max_images):
+            raise ValueError(
+                f"max_images {self.max_images} is too few for a non-empty train and val split "
+                f"with train {self.train:g}, val {self.val:g}, test {self.test:g} "
+                f"(needs {needed})"
+            )
+        return self
+
+
+class CocoDownloadParams(StrictModel):
+    """The real COCO128: where it is fetched from, and the folders a DVC stage fills with it.
+
+    ``into`` is empty by default, so the pipeline has no download stage and stays offline;
+    ``make cv-data-coco128`` sets it to ``[data/coco128]`` (see :func:`set_param`).
+    """
+
+    url: str = Field(COCO128_URL, pattern=r"^(https?|file)://\S+$", description="Zip to fetch")
+    sha256: str | None = Field(
+        None, pattern=r"^[0-9a-fA-F]{64}$", description="Expected sha256 of the zip; null: any"
+    )
+    into: list[str] = Field(
+        default_factory=list, description="Folders a download_coco128 DVC stage fills"
+    )
+
+    @field_validator("into")
+    @classmethod
+    def _distinct_folders(cls, values: list[str]) -> list[str]:
+        if len(set(values)) != len(values):
+            raise ValueError("lists the same folder twice")
+        return values
 
 
 class SyntheticCocoParams(StrictModel):
@@ -240,6 +337,7 @@ class CvParams(StrictModel):
 
     dataset: TinyPersonDatasetParams = TinyPersonDatasetParams()
     synthetic: SyntheticCocoParams = SyntheticCocoParams()
+    download: CocoDownloadParams = CocoDownloadParams()
     train: CvTrainParams = CvTrainParams()
     grid: CvGridParams = CvGridParams()
     tracking: CvTrackingParams = CvTrackingParams()
@@ -370,3 +468,60 @@ def resolve_path(relative: str | Path) -> Path:
     """Return ``relative`` anchored at the project root (absolute paths pass through)."""
     candidate = Path(relative)
     return candidate if candidate.is_absolute() else PROJECT_ROOT / candidate
+
+
+_KEY_LINE = re.compile(
+    r"^(?P<indent> *)(?P<key>[A-Za-z_][\w-]*):(?P<value>[^#]*?)(?P<rest> +#.*)?$"
+)
+
+
+def set_param(path: Path, key: str, value: Any) -> None:
+    """Set the dotted ``key`` of a params file to ``value`` in place, keeping its comments.
+
+    Only an existing scalar or flow-style line (``key: value  # comment``) is rewritten; the
+    result must parse to ``value`` and validate against the schema, or ConfigError says
+    what to edit by hand. The file is replaced atomically.
+    """
+    from src.io_utils import atomic_write_text
+
+    path = Path(path)
+    lines = _read_text(path).splitlines(keepends=True)
+    wanted = key.split(".")
+    stack: list[tuple[int, str]] = []
+    rendered = yaml.safe_dump(value, default_flow_style=True, width=1000).strip()
+    rendered = rendered.removesuffix("\n...").strip()
+    for number, line in enumerate(lines):
+        match = _KEY_LINE.match(line.rstrip("\n"))
+        if not match:
+            continue
+        indent = len(match["indent"])
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        stack.append((indent, match["key"]))
+        if [k for _, k in stack] == wanted and match["value"].strip():
+            new = f"{match['indent']}{match['key']}: {rendered}"
+            if match["rest"]:  # the comment keeps its column when the new value fits
+                comment = match["rest"].lstrip()
+                column = match.end("rest") - len(comment)
+                new += " " * max(2, column - len(new)) + comment
+            lines[number] = new + "\n"
+            break
+    else:
+        raise ConfigError(f"{path}: no line '{key}: ...' to rewrite; set {key}: {rendered} by hand")
+    text = "".join(lines)
+    data = yaml.safe_load(text)
+    current: Any = data
+    for part in wanted:
+        current = current.get(part) if isinstance(current, dict) else None
+    if current != value:
+        raise ConfigError(f"{path}: could not set {key}; set {key}: {rendered} by hand")
+    validate_section(Params, data, display_path(path))
+    atomic_write_text(path, text)
+    clear_config_cache()
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None

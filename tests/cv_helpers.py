@@ -22,10 +22,9 @@ def make_tiny_person(root: Path, *, imgsz: int = 64, seed: int = 0) -> Path:
     source = root / "coco128"
     output = root / "tiny_person"
     make_synthetic_coco128(source, SyntheticCocoParams(images=24, imgsz=imgsz, seed=seed))
-    train, val, test = TINY_SPLITS
-    build_tiny_person_dataset(
-        source, output, TinyPersonDatasetParams(train=train, val=val, test=test, seed=seed)
-    )
+    # 16 images: val and test floor(16 * 0.25) = 4, train the rest (TINY_SPLITS).
+    params = TinyPersonDatasetParams(train=0.5, val=0.25, test=0.25, max_images=16, seed=seed)
+    build_tiny_person_dataset(source, output, params)
     return output / "data.yaml"
 
 

@@ -1,10 +1,11 @@
 """Generate the offline COCO128 stand-in (see src/cv/dataset/synthetic.py).
 
-    python tools/make_synthetic_coco128.py           # cv.synthetic -> data/coco128
+    python tools/make_synthetic_coco128.py           # cv.synthetic -> data/coco128_synthetic
     python tools/make_synthetic_coco128.py --out /tmp/c128 --images 32 --seed 3
 
 Flags override ``cv.synthetic`` and are validated by the same schema; the default output
-is ``cv.dataset.source``, the folder the tiny person conversion reads.
+is ``data/coco128_synthetic``, the default ``cv.dataset.source`` (a download goes to
+``data/coco128`` instead, so the two never share a folder).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="Generate a COCO128-shaped folder of synthetic scenes, deterministically."
     )
-    parser.add_argument("--out", type=Path, help="output folder (default: cv.dataset.source)")
+    parser.add_argument("--out", type=Path, help="output folder (default: data/coco128_synthetic)")
     parser.add_argument("--images", type=int, help="number of images (cv.synthetic.images)")
     parser.add_argument("--imgsz", type=int, help="longest image side (cv.synthetic.imgsz)")
     parser.add_argument("--seed", type=int, help="generator seed (cv.synthetic.seed)")
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Generate the folder; return the exit code (errors are raised as MlopsError)."""
     args = build_parser().parse_args(argv)
-    from src.config import get_config, resolve_path, with_overrides
+    from src.config import SYNTHETIC_COCO128_DIR, get_config, resolve_path, with_overrides
     from src.cv.dataset.synthetic import make_synthetic_coco128
 
     config = get_config(args.params)
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     params = with_overrides(
         config.cv.synthetic, source="command line", prefix="cv.synthetic", **overrides
     )
-    output = args.out if args.out is not None else resolve_path(config.cv.dataset.source)
+    output = args.out if args.out is not None else resolve_path(SYNTHETIC_COCO128_DIR)
     summary = make_synthetic_coco128(output, params)
     counts = summary["counts"]
     print(

@@ -1,15 +1,19 @@
-"""Build the tiny person dataset from a COCO128-layout folder (see src/cv/dataset/tiny_person.py).
+"""Cut a YOLO dataset (person only by default) from a source folder (src/cv/dataset/tiny_person.py).
 
     python tools/make_tiny_person_from_coco128.py               # cv.dataset of params.yaml
     python tools/make_tiny_person_from_coco128.py --download    # fetch real COCO128 first
     python tools/make_tiny_person_from_coco128.py --source DIR --out /tmp/tp --letterbox 160
+    python tools/make_tiny_person_from_coco128.py --source my_data --classes 0,2 \
+        --train 0.7 --val 0.2 --test 0.1 --max-images 500
 
-Without ``--source`` the folder is ``cv.dataset.source`` (``data/coco128``: the synthetic
-stand-in from tools/make_synthetic_coco128.py, or the download). ``--download`` needs
-internet: it fetches the official COCO128 zip into that folder unless it is already there;
-a folder holding the synthetic stand-in is refused (pass another --source).
-A bad label line stops the build with ``file:line`` and the rule; ``--skip-invalid`` skips
-and counts such lines in the manifest instead.
+Without ``--source`` the folder is ``cv.dataset.source`` (``data/coco128_synthetic``, the
+stand-in from tools/make_synthetic_coco128.py). A source is a COCO128-layout folder
+(images/train2017, labels/train2017) or any YOLO dataset with a data.yaml. ``--download``
+needs internet: it fetches the COCO128 zip (``--url``, default the official one; checked
+against ``--sha256`` when given) into ``--source`` (default ``data/coco128``) unless it is
+already there, and cuts from it. The split sizes are fractions of the images with a kept
+class, at most ``--max-images`` of them. A bad label line stops the build with
+``file:line`` and the rule; ``--skip-invalid`` skips and counts such lines instead.
 """
 
 from __future__ import annotations
@@ -24,18 +28,47 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+#: ``--max-images`` not given (None means ``all``).
+_UNSET: object = object()
+
+
+def _class_ids(text: str) -> list[int]:
+    """Return the ids of ``--classes 0,2``."""
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected class ids like 0,2") from None
+
+
+def _max_images(text: str) -> int | None:
+    """Return the cap of ``--max-images N`` (None for ``all``)."""
+    if text.lower() in ("all", "none", "null"):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a number or 'all'") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser."""
     parser = argparse.ArgumentParser(
-        description="Cut a person-only YOLO dataset (train/val/test) from a COCO128 folder."
+        description="Cut a YOLO dataset (train/val/test, person only by default) from a source."
     )
     parser.add_argument(
-        "--source", type=Path, help="COCO128-layout folder (default: cv.dataset.source)"
+        "--source",
+        type=Path,
+        help="COCO128-layout folder or YOLO dataset with a data.yaml (default: cv.dataset.source)",
     )
     parser.add_argument(
         "--download",
         action="store_true",
-        help="fetch the official COCO128 zip into the source folder first (needs internet)",
+        help="fetch the COCO128 zip into --source (default data/coco128) first (needs internet)",
+    )
+    parser.add_argument("--url", help="zip for --download (default: cv.download.url)")
+    parser.add_argument("--sha256", help="expected sha256 of that zip (cv.download.sha256)")
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds a download read may stall"
     )
     parser.add_argument("--out", type=Path, help="dataset folder (default: cv.dataset.output)")
     parser.add_argument(
@@ -43,9 +76,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip invalid label lines and count them in the manifest instead of failing",
     )
-    parser.add_argument("--train", type=int, help="images in the train split (cv.dataset.train)")
-    parser.add_argument("--val", type=int, help="images in the val split (cv.dataset.val)")
-    parser.add_argument("--test", type=int, help="images in the test split (cv.dataset.test)")
+    parser.add_argument(
+        "--classes",
+        type=_class_ids,
+        help="source class ids to keep, renumbered 0..k-1 in this order (cv.dataset.classes)",
+    )
+    parser.add_argument("--train", type=float, help="fraction in train (cv.dataset.train)")
+    parser.add_argument("--val", type=float, help="fraction in val (cv.dataset.val)")
+    parser.add_argument("--test", type=float, help="fraction in test (cv.dataset.test)")
+    parser.add_argument(
+        "--max-images",
+        type=_max_images,
+        default=_UNSET,
+        help="use at most this many images, or 'all' (cv.dataset.max_images)",
+    )
     parser.add_argument("--seed", type=int, help="seed of the split (cv.dataset.seed)")
     parser.add_argument(
         "--letterbox", type=int, help="letterbox images to this square size (cv.dataset.letterbox)"
@@ -57,36 +101,52 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Build the dataset; return the exit code (errors are raised as MlopsError)."""
     args = build_parser().parse_args(argv)
-    from src.config import get_config, resolve_path, with_overrides
-    from src.cv.dataset.download import COCO128_URL, download_coco128
+    from src.config import COCO128_DIR, get_config, resolve_path, with_overrides
+    from src.cv.dataset.download import download_coco128, has_coco128, progress_bar
     from src.cv.dataset.manifest import dataset_fingerprint
     from src.cv.dataset.tiny_person import build_tiny_person_dataset
 
     config = get_config(args.params)
     overrides = {
         key: getattr(args, key)
-        for key in ("train", "val", "test", "seed", "letterbox")
+        for key in ("classes", "train", "val", "test", "seed", "letterbox")
         if getattr(args, key) is not None
     }
+    if args.max_images is not _UNSET:
+        overrides["max_images"] = args.max_images
     params = with_overrides(
         config.cv.dataset, source="command line", prefix="cv.dataset", **overrides
     )
-    source = args.source if args.source is not None else resolve_path(params.source)
+    if args.source is not None:
+        source = args.source
+    else:
+        source = resolve_path(COCO128_DIR if args.download else params.source)
     output = args.out if args.out is not None else resolve_path(params.output)
     if args.download:
-        present = (source / "images" / "train2017").is_dir()
-        if not present:
-            print(f"downloading COCO128 from {COCO128_URL} into {source} ...", flush=True)
-        download_coco128(source)
-        if present:
+        download = with_overrides(
+            config.cv.download,
+            source="command line",
+            prefix="cv.download",
+            **{k: getattr(args, k) for k in ("url", "sha256") if getattr(args, k) is not None},
+        )
+        if has_coco128(source):
             print(f"COCO128 already in {source}: not downloaded again")
+        else:
+            print(f"downloading COCO128 from {download.url} into {source} ...", flush=True)
+        download_coco128(
+            source,
+            download.url,
+            sha256=download.sha256,
+            timeout=args.timeout,
+            progress=progress_bar(sys.stderr),
+        )
     manifest = build_tiny_person_dataset(source, output, params, skip_invalid=args.skip_invalid)
     splits = manifest["splits"]
     sizes = " / ".join(f"{name} {splits[name]['images']}" for name in ("train", "val", "test"))
     boxes = " / ".join(str(splits[name]["boxes"]) for name in ("train", "val", "test"))
     skipped = manifest["skipped_invalid"]
     print(
-        f"tiny person dataset: {output} ({sizes} images; {boxes} person boxes; "
+        f"tiny person dataset: {output} ({sizes} images; {boxes} boxes; "
         f"{skipped['lines']} invalid lines skipped) fingerprint {dataset_fingerprint(output)[:12]}"
     )
     return 0

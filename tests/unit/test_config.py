@@ -142,3 +142,71 @@ def test_a_binary_params_file_is_one_line(tmp_path: Path, content: bytes) -> Non
         get_config(path)
     message = str(caught.value)
     assert message.startswith(str(path)) and "YAML text" in message and "\n" not in message
+
+
+# --------------------------------------------------------------------------- cv.dataset
+@pytest.mark.parametrize(
+    ("images", "fractions", "sizes"),
+    [
+        (80, (0.6, 0.2, 0.2), (48, 16, 16)),  # the default dataset on the synthetic stand-in
+        (69, (0.6, 0.2, 0.2), (43, 13, 13)),  # about what the real COCO128 holds
+        (11, (0.5, 0.3, 0.2), (6, 3, 2)),  # val and test floor, train gets the rest
+        (10, (0.7, 0.2, 0.1), (7, 2, 1)),  # 10 * 0.7 is 7.000000000000001: no surprise
+        (100, (0.29, 0.29, 0.29), (29, 29, 29)),  # 100 * 0.29 is 28.999999999999996
+        (10, (0.5, 0.25, 0.0), (5, 2, 0)),  # a sum below 1 leaves images unused
+        (4, (0.6, 0.2, 0.2), (4, 0, 0)),
+    ],
+)
+def test_split_sizes_round_down_val_and_test(
+    images: int, fractions: tuple[float, float, float], sizes: tuple[int, int, int]
+) -> None:
+    from src.config import split_sizes
+
+    assert split_sizes(images, *fractions) == sizes
+
+
+@pytest.mark.parametrize(
+    ("dataset", "expected"),
+    [
+        ({"train": 0.7}, "train + val + test = 1.1 must be <= 1 (train 0.7, val 0.2, test 0.2)"),
+        ({"val": 0}, "cv.dataset.val = 0: Input should be greater than 0"),
+        ({"train": 1.5}, "cv.dataset.train = 1.5: Input should be less than or equal to 1"),
+        ({"max_images": 4}, "max_images 4 is too few for a non-empty train and val split"),
+        ({"classes": [0, 0]}, "cv.dataset.classes = [0, 0]: lists the same class twice"),
+        ({"classes": []}, "cv.dataset.classes = []: List should have at least 1 item"),
+        ({"train": 48}, "cv.dataset.train = 48: Input should be less than or equal to 1"),
+    ],
+)
+def test_dataset_fractions_are_validated_in_one_line(
+    tmp_path: Path, dataset: dict[str, object], expected: str
+) -> None:
+    import yaml
+
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump({"cv": {"dataset": dataset}}))
+    with pytest.raises(ConfigError) as info:
+        get_config(path)
+    assert expected in str(info.value) and "\n" not in str(info.value)
+
+
+def test_set_param_rewrites_one_line_and_keeps_comments(tmp_path: Path) -> None:
+    from src.config import set_param
+
+    path = tmp_path / "params.yaml"
+    text = (
+        "# the knobs\ncv:\n  dataset:\n    source: data/coco128_synthetic  # where from\n"
+        "    seed: 0\n  download:\n    into: []   # none\n"
+    )
+    path.write_text(text)
+    set_param(path, "cv.dataset.source", "data/coco128")
+    set_param(path, "cv.download.into", ["data/coco128"])
+    assert path.read_text() == (
+        "# the knobs\ncv:\n  dataset:\n    source: data/coco128            # where from\n"
+        "    seed: 0\n  download:\n    into: [data/coco128]  # none\n"
+    )
+    assert get_config(path).cv.dataset.source == "data/coco128"
+    with pytest.raises(ConfigError, match=r"no line 'cv\.dataset\.max_images: \.\.\.'"):
+        set_param(path, "cv.dataset.max_images", 10)
+    with pytest.raises(ConfigError, match=r"cv\.dataset\.seed = -1"):
+        set_param(path, "cv.dataset.seed", -1)
+    assert "seed: 0\n" in path.read_text(), "an invalid value is never written"

@@ -59,13 +59,19 @@ class SkippedInvalid:
 
 
 def check_label_line(
-    line: str, *, num_classes: int | None = None, positive_size: bool = False
+    line: str,
+    *,
+    num_classes: int | None = None,
+    positive_size: bool = False,
+    coco_ids: bool = True,
 ) -> LabelBox:
     """Return the validated box of one YOLO label line; raise ValueError naming the rule.
 
     Every line needs 5 fields, an integer class id in [0, 79] and finite x/y/w/h in
     [0, 1]. The check before a training adds the dataset's own classes (``num_classes``)
-    and refuses a box without width or height (``positive_size``).
+    and refuses a box without width or height (``positive_size``). A dataset with its own
+    classes (a data.yaml) passes ``coco_ids=False``: ids are then bounded by ``num_classes``
+    alone (any id >= 0 when that is None).
     """
     fields = line.split()
     if len(fields) != 5:
@@ -74,8 +80,10 @@ def check_label_line(
     if not _INTEGER.fullmatch(class_text):
         raise ValueError(f"class id {class_text!r} is not an integer")
     class_id = int(class_text)
-    if not 0 <= class_id < COCO_NUM_CLASSES:
+    if coco_ids and not 0 <= class_id < COCO_NUM_CLASSES:
         raise ValueError(f"class id {class_id} outside [0, {COCO_NUM_CLASSES - 1}]")
+    if class_id < 0:
+        raise ValueError(f"class id {class_id} is negative")
     coords = []
     for name, text in zip(_BOX_FIELDS, coord_text, strict=True):
         try:
@@ -103,6 +111,7 @@ def read_label_file(
     *,
     num_classes: int | None = None,
     positive_size: bool = False,
+    coco_ids: bool = True,
 ) -> list[LabelBox]: ...
 
 
@@ -113,6 +122,7 @@ def read_label_file(
     *,
     num_classes: int | None = None,
     positive_size: bool = False,
+    coco_ids: bool = True,
 ) -> list[LabelBox] | None: ...
 
 
@@ -122,12 +132,13 @@ def read_label_file(
     *,
     num_classes: int | None = None,
     positive_size: bool = False,
+    coco_ids: bool = True,
 ) -> list[LabelBox] | None:
     """Return the valid boxes of a label file; None if the whole file was skipped.
 
     With ``skipped`` None every problem raises DataError naming the file (as
     :func:`display_path` shows it) and line; otherwise it is counted there and left out.
-    ``num_classes`` and ``positive_size`` are the extra rules of :func:`check_label_line`.
+    ``num_classes``, ``positive_size`` and ``coco_ids`` are the rules of :func:`check_label_line`.
     """
     try:
         text = path.read_bytes().decode("utf-8")
@@ -145,7 +156,9 @@ def read_label_file(
             continue  # blank lines (a trailing newline, say) are not labels
         try:
             boxes.append(
-                check_label_line(line, num_classes=num_classes, positive_size=positive_size)
+                check_label_line(
+                    line, num_classes=num_classes, positive_size=positive_size, coco_ids=coco_ids
+                )
             )
         except ValueError as exc:
             if skipped is None:

@@ -4,7 +4,8 @@
 calls (and what a fresh clone relies on):
 
 * no dataset yet → build it exactly as ``make cv-data`` would (the synthetic COCO128
-  stand-in first when ``cv.dataset.source`` is missing, then the person-only conversion);
+  stand-in first when ``cv.dataset.source`` is missing, then the cut; a missing
+  ``data/coco128`` is a DataError instead: only the user asks for the download);
 * a dataset inside the repo that a DVC stage produces → ``dvc status`` of that stage must
   be clean, otherwise the files on disk are not what ``dvc.lock`` recorded (edited data,
   or params/code changed since) and a DataError says to run ``make cv-data``;
@@ -20,7 +21,14 @@ from typing import Any
 
 import yaml
 
-from src.config import PROJECT_ROOT, SyntheticCocoParams, TinyPersonDatasetParams, resolve_path
+from src.config import (
+    COCO128_DIR,
+    PROJECT_ROOT,
+    SYNTHETIC_COCO128_DIR,
+    SyntheticCocoParams,
+    TinyPersonDatasetParams,
+    resolve_path,
+)
 from src.errors import DataError
 from src.io_utils import display_path, project_relative
 
@@ -100,7 +108,13 @@ def build_tiny_person(
     from src.cv.dataset.tiny_person import build_tiny_person_dataset
 
     source = resolve_path(dataset.source)
-    if not (source / "images").is_dir():
+    if not source.exists() and source == resolve_path(COCO128_DIR):
+        # The download's folder never gets the stand-in: the two must not be confused.
+        raise DataError(
+            f"{display_path(source)}: cv.dataset.source not found; run `make cv-data-coco128` "
+            f"(needs internet) to download it, or use {SYNTHETIC_COCO128_DIR} offline"
+        )
+    if not source.exists():
         print(f"{source} not found: generating the synthetic COCO128 stand-in there", flush=True)
         make_synthetic_coco128(source, synthetic)
     return build_tiny_person_dataset(source, resolve_path(dataset.output), dataset)

@@ -31,7 +31,9 @@ def test_ultralytics_loads_every_split(tmp_path: Path) -> None:
     coco = tmp_path / "coco128"
     make_synthetic_coco128(coco, SyntheticCocoParams(images=16, imgsz=64))
     out = tmp_path / "tiny"
-    params = TinyPersonDatasetParams(train=6, val=3, test=2, letterbox=64)
+    params = TinyPersonDatasetParams(  # 6 / 3 / 2 images
+        train=0.5, val=0.3, test=0.2, max_images=11, letterbox=64
+    )
     manifest = build_tiny_person_dataset(coco, out, params)
 
     config_dir = tmp_path / "yolo"

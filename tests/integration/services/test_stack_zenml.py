@@ -18,9 +18,10 @@ def _tiny_params(root: Path) -> Path:
             "dataset": {
                 "source": str(root / "coco128"),
                 "output": str(root / "tiny_person"),
-                "train": 8,
-                "val": 4,
-                "test": 4,
+                "train": 0.5,  # of 16 images: 8 / 4 / 4
+                "val": 0.25,
+                "test": 0.25,
+                "max_images": 16,
                 "seed": 0,
             },
             "synthetic": {"images": 24, "imgsz": 64, "seed": 0},

@@ -22,7 +22,7 @@ import yaml
 
 #: A dataset built by the pipeline's own data step, and trainings of one epoch.
 TINY_CV = {
-    "dataset": {"train": 8, "val": 4, "test": 4},
+    "dataset": {"train": 0.5, "val": 0.25, "test": 0.25, "max_images": 16},  # 8 / 4 / 4
     "synthetic": {"images": 24, "imgsz": 64},
     "train": {"epochs": 1, "imgsz": 32, "batch": 4},
     "grid": {"epochs": [1], "imgsz": [32], "lr0": [0.002, 0.004]},

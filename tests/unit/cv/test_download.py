@@ -1,16 +1,26 @@
-"""Fetching COCO128: unpacked from a zip, never over the synthetic stand-in, one-line errors."""
+"""Fetching COCO128 over HTTP from a server on 127.0.0.1: checked, swapped in, one-line errors."""
 
 from __future__ import annotations
 
 import hashlib
+import io
+import socket
+import subprocess
+import sys
+import threading
+import time
 import zipfile
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from src.cv.dataset import SYNTHETIC_MARKER
-from src.cv.dataset.download import download_coco128
+from src.cv.dataset.download import download_coco128, progress_bar
 from src.errors import DataError, OutputError, ServiceError
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -21,18 +31,178 @@ def _tree(root: Path) -> dict[str, str]:
     }
 
 
-def test_download_unpacks_a_coco128_zip(pristine: Path, tmp_path: Path) -> None:
-    archive = tmp_path / "coco128.zip"
-    with zipfile.ZipFile(archive, "w") as zf:
+def _zip(pristine: Path, top: str = "coco128/", skip: str | None = None) -> bytes:
+    """Return a zip of ``pristine`` laid out like the official one (``coco128/`` on top)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr(f"{top}LICENSE", "GNU AGPL\n")
+        zf.writestr(f"{top}README.txt", "first 128 images of COCO train2017\n")
         for path in sorted(pristine.rglob("*")):
-            if path.name != SYNTHETIC_MARKER:  # the real archive has no marker
-                zf.write(path, f"coco128/{path.relative_to(pristine).as_posix()}")
+            rel = path.relative_to(pristine).as_posix()
+            if path.name == SYNTHETIC_MARKER or (skip and rel.startswith(skip)):
+                continue  # the real archive has no marker
+            if path.is_file():
+                zf.write(path, f"{top}{rel}")
+    return buffer.getvalue()
+
+
+class _Server:
+    """An HTTP server on a free 127.0.0.1 port serving ``routes`` (path -> body)."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, bytes] = {}
+        self.cut_short: set[str] = set()
+        routes, cut_short = self.routes, self.cut_short
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = routes.get(self.path)
+                if body is None:
+                    self.send_error(404, "Not Found")
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/zip")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                # A cut-short transfer announces the whole length, then hangs up halfway.
+                self.wfile.write(body[: len(body) // 2] if self.path in cut_short else body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[_Server]:
+    served = _Server()
+    yield served
+    served.close()
+
+
+@pytest.fixture
+def stalled_url() -> Iterator[str]:
+    """Return a URL whose server accepts connections and never answers."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(4)  # the kernel completes the handshake; nobody ever reads or writes
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}/coco128.zip"
+    sock.close()
+
+
+def _only(parent: Path, *names: str) -> None:
+    """Assert ``parent`` holds exactly ``names``: no staging folder, no partial download."""
+    assert sorted(p.name for p in parent.iterdir()) == sorted(names)
+
+
+# --------------------------------------------------------------------------- success
+def test_downloads_the_official_layout(server: _Server, pristine: Path, tmp_path: Path) -> None:
+    archive = _zip(pristine)
+    server.routes["/coco128.zip"] = archive
     dest = tmp_path / "data" / "coco128"
-    assert download_coco128(dest, archive.as_uri()) == dest
+    seen: list[tuple[int, int | None]] = []
+    result = download_coco128(
+        dest,
+        f"{server.base}/coco128.zip",
+        sha256=hashlib.sha256(archive).hexdigest(),
+        progress=lambda got, total: seen.append((got, total)),
+    )
+    assert result == dest
     expected = {k: v for k, v in _tree(pristine).items() if k != SYNTHETIC_MARKER}
-    assert _tree(dest) == expected
-    archive.unlink()
-    assert download_coco128(dest, archive.as_uri()) == dest, "present: nothing fetched"
+    assert {k: v for k, v in _tree(dest).items() if k not in ("LICENSE", "README.txt")} == expected
+    assert seen[-1] == (len(archive), len(archive))
+    assert [got for got, _ in seen] == sorted(got for got, _ in seen)
+    _only(dest.parent, "coco128")
+
+    server.routes.clear()  # present: nothing is fetched again (the server would say 404)
+    assert download_coco128(dest, f"{server.base}/coco128.zip") == dest
+
+
+def test_a_zip_without_a_top_folder_works_too(
+    server: _Server, pristine: Path, tmp_path: Path
+) -> None:
+    server.routes["/flat.zip"] = _zip(pristine, top="")
+    dest = download_coco128(tmp_path / "coco128", f"{server.base}/flat.zip")
+    assert (dest / "images" / "train2017").is_dir() and (dest / "labels" / "train2017").is_dir()
+
+
+# --------------------------------------------------------------------------- failures
+def test_http_404_is_a_service_error(server: _Server, tmp_path: Path) -> None:
+    url = f"{server.base}/missing.zip"
+    with pytest.raises(ServiceError) as info:
+        download_coco128(tmp_path / "coco128", url)
+    assert str(info.value) == f"{url}: download failed (HTTP 404 Not Found)"
+    _only(tmp_path)
+
+
+def test_a_truncated_zip_is_a_data_error(server: _Server, pristine: Path, tmp_path: Path) -> None:
+    archive = _zip(pristine)
+    server.routes["/truncated.zip"] = archive[: len(archive) // 2]
+    with pytest.raises(DataError, match="not a complete zip archive"):
+        download_coco128(tmp_path / "coco128", f"{server.base}/truncated.zip")
+    _only(tmp_path)
+
+
+def test_a_transfer_cut_short_is_a_service_error(
+    server: _Server, pristine: Path, tmp_path: Path
+) -> None:
+    server.routes["/cut.zip"] = _zip(pristine)
+    server.cut_short.add("/cut.zip")
+    with pytest.raises(ServiceError, match="cut short"):
+        download_coco128(tmp_path / "coco128", f"{server.base}/cut.zip")
+    _only(tmp_path)
+
+
+def test_a_zip_without_images_is_a_data_error(
+    server: _Server, pristine: Path, tmp_path: Path
+) -> None:
+    server.routes["/noimages.zip"] = _zip(pristine, skip="images/")
+    url = f"{server.base}/noimages.zip"
+    with pytest.raises(DataError) as info:
+        download_coco128(tmp_path / "coco128", url)
+    assert str(info.value) == f"{url}: the archive has no images/train2017/ folder"
+    server.routes["/nolabels.zip"] = _zip(pristine, skip="labels/")
+    with pytest.raises(DataError, match="has no labels/train2017/ folder"):
+        download_coco128(tmp_path / "coco128", f"{server.base}/nolabels.zip")
+    _only(tmp_path)
+
+
+def test_a_sha256_mismatch_is_a_data_error(server: _Server, pristine: Path, tmp_path: Path) -> None:
+    archive = _zip(pristine)
+    server.routes["/coco128.zip"] = archive
+    with pytest.raises(DataError) as info:
+        download_coco128(tmp_path / "coco128", f"{server.base}/coco128.zip", sha256="0" * 64)
+    assert f"sha256 {hashlib.sha256(archive).hexdigest()} does not match" in str(info.value)
+    _only(tmp_path)
+
+
+def test_a_stalled_server_times_out(stalled_url: str, tmp_path: Path) -> None:
+    start = time.monotonic()
+    with pytest.raises(ServiceError) as info:
+        download_coco128(tmp_path / "coco128", stalled_url, timeout=0.5)
+    assert time.monotonic() - start < 5
+    assert str(info.value) == f"{stalled_url}: download failed (no answer for 0.5 s)"
+    _only(tmp_path)
+
+
+def test_a_failure_keeps_the_previous_folder(
+    server: _Server, pristine: Path, tmp_path: Path
+) -> None:
+    dest = tmp_path / "coco128"
+    dest.mkdir()
+    (dest / "notes.txt").write_text("mine")
+    server.routes["/coco128.zip"] = _zip(pristine)
+    with pytest.raises(OutputError, match="is not empty"):
+        download_coco128(dest, f"{server.base}/coco128.zip")
+    assert _tree(dest) == {"notes.txt": hashlib.sha256(b"mine").hexdigest()}
+    _only(tmp_path, "coco128")
 
 
 def test_download_refuses_the_synthetic_stand_in(pristine: Path, tmp_path: Path) -> None:
@@ -40,11 +210,66 @@ def test_download_refuses_the_synthetic_stand_in(pristine: Path, tmp_path: Path)
         download_coco128(pristine, (tmp_path / "never-fetched.zip").as_uri())
 
 
-def test_download_errors_are_one_line(tmp_path: Path) -> None:
+def test_local_file_urls_fail_in_one_line(tmp_path: Path) -> None:
     with pytest.raises(ServiceError, match="download failed"):
         download_coco128(tmp_path / "c", (tmp_path / "absent.zip").as_uri())
     bogus = tmp_path / "bogus.zip"
     bogus.write_text("not a zip")
-    with pytest.raises(DataError, match="not a zip archive"):
+    with pytest.raises(DataError, match="not a complete zip archive"):
         download_coco128(tmp_path / "c", bogus.as_uri())
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bogus.zip"]
+    _only(tmp_path, "bogus.zip")
+
+
+# --------------------------------------------------------------------------- progress, CLI
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal() -> None:
+    assert progress_bar(io.StringIO()) is None
+    screen = _Terminal()
+    draw = progress_bar(screen, width=10)
+    assert draw is not None
+    draw(500_000, 1_000_000)
+    draw(1_000_000, 1_000_000)
+    assert screen.getvalue() == (
+        "\r[#####.....]    0.5 MB of 1.0 MB\r[##########]    1.0 MB of 1.0 MB\n"
+    )
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_tools_exit_non_zero_with_one_line(
+    server: _Server, stalled_url: str, pristine: Path, tmp_path: Path
+) -> None:
+    download = str(ROOT / "tools" / "download_coco128.py")
+    tiny = str(ROOT / "tools" / "make_tiny_person_from_coco128.py")
+    missing = f"{server.base}/missing.zip"
+    result = _cli(download, "--out", "c128", "--url", missing, cwd=tmp_path)
+    assert result.returncode == ServiceError.exit_code
+    assert (
+        result.stderr.splitlines()[-1] == f"error: {missing}: download failed (HTTP 404 Not Found)"
+    )
+    result = _cli(download, "--out", "c", "--url", stalled_url, "--timeout", "0.5", cwd=tmp_path)
+    assert result.returncode == ServiceError.exit_code
+    assert result.stderr == f"error: {stalled_url}: download failed (no answer for 0.5 s)\n"
+
+    archive = _zip(pristine)
+    server.routes["/coco128.zip"] = archive
+    url = f"{server.base}/coco128.zip"
+    argv = ["--source", "c128", "--out", "tp", "--url", url, "--max-images", "all"]
+    result = _cli(tiny, "--download", *argv, "--sha256", "f" * 64, cwd=tmp_path)
+    assert result.returncode == DataError.exit_code
+    assert result.stderr.count("\n") == 1 and "does not match" in result.stderr
+    _only(tmp_path)
+    sha = hashlib.sha256(archive).hexdigest()
+    result = _cli(tiny, "--download", *argv, "--sha256", sha, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "tiny person dataset: tp (train" in result.stdout
+    assert (tmp_path / "c128" / "images" / "train2017").is_dir()
+    assert "[" not in result.stderr, "no progress bar when stderr is not a terminal"

@@ -34,3 +34,11 @@ def test_a_label_file_raises_or_counts_what_it_skips(tmp_path: Path) -> None:
     assert (skipped.lines, skipped.examples) == (1, [{"file": "x.txt", "line": 3, "rule": rule}])
     label.write_bytes(b"\xff")
     assert read_label_file(label, skipped) is None and skipped.files == 1
+
+
+def test_a_dataset_with_its_own_classes_is_bounded_by_them_alone() -> None:
+    assert check_label_line("120 0.5 0.5 0.2 0.2", coco_ids=False).class_id == 120
+    with pytest.raises(ValueError, match=r"class id 3 outside the dataset's 3 class\(es\)"):
+        check_label_line("3 0.5 0.5 0.2 0.2", num_classes=3, coco_ids=False)
+    with pytest.raises(ValueError, match="class id -1 is negative"):
+        check_label_line("-1 0.5 0.5 0.2 0.2", coco_ids=False)

@@ -16,7 +16,7 @@ from src.cv.dataset.manifest import (
 from src.cv.dataset.tiny_person import build_tiny_person_dataset
 from src.errors import DataError
 
-SMALL = TinyPersonDatasetParams(train=6, val=3, test=2, seed=0)
+SMALL = TinyPersonDatasetParams(train=0.5, val=0.3, test=0.2, max_images=11, seed=0)  # 6 / 3 / 2
 
 
 def test_fingerprint_is_stable_and_tracks_content(source: Path, tmp_path: Path) -> None:

@@ -18,7 +18,12 @@ from src.errors import DataError
 
 def test_builds_when_absent_then_verifies(tmp_path: Path) -> None:
     dataset = TinyPersonDatasetParams(
-        source=str(tmp_path / "coco128"), output=str(tmp_path / "tp"), train=8, val=4, test=4
+        source=str(tmp_path / "coco128"),
+        output=str(tmp_path / "tp"),
+        train=0.5,
+        val=0.25,
+        test=0.25,
+        max_images=16,  # 8 / 4 / 4 images
     )
     synthetic = SyntheticCocoParams(images=24, imgsz=64)
     assert current_fingerprint(dataset) == ABSENT
@@ -41,3 +46,15 @@ def test_the_repo_dataset_is_the_make_tiny_person_stage() -> None:
     assert dvc_stage_for(PROJECT_ROOT / "data" / "tiny_person") == "make_tiny_person"
     assert dvc_stage_for(PROJECT_ROOT / "data" / "elsewhere") is None
     assert dvc_stage_for(Path("/tmp/tiny_person")) is None
+
+
+def test_a_missing_download_folder_is_never_filled_with_the_stand_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import src.cv.dataset.prepare as prepare
+
+    monkeypatch.setattr(prepare, "COCO128_DIR", str(tmp_path / "coco128"))
+    dataset = TinyPersonDatasetParams(source=str(tmp_path / "coco128"), output=str(tmp_path / "tp"))
+    with pytest.raises(DataError, match="run `make cv-data-coco128`"):
+        ensure_tiny_person_dataset(dataset, SyntheticCocoParams(images=8, imgsz=64))
+    assert sorted(tmp_path.iterdir()) == []

@@ -21,7 +21,9 @@ from src.cv.dataset.tiny_person import (
 )
 from src.errors import DataError, OutputError
 
-SMALL = TinyPersonDatasetParams(train=6, val=3, test=2, seed=0)
+#: 6 / 3 / 2 images: 11 used, val floor(3.3) = 3, test floor(2.2) = 2, train the rest.
+SMALL = TinyPersonDatasetParams(train=0.5, val=0.3, test=0.2, max_images=11, seed=0)
+SMALL_SIZES = {"train": 6, "val": 3, "test": 2}
 SPLITS = ("train", "val", "test")
 
 
@@ -50,7 +52,7 @@ def test_keeps_person_images_and_only_person_lines(source: Path, tmp_path: Path)
         labels = sorted((out / "labels" / split).glob("*.txt"))
         images = sorted((out / "images" / split).glob("*.jpg"))
         assert [p.stem for p in labels] == [p.stem for p in images]
-        assert len(images) == manifest["splits"][split]["images"] == getattr(SMALL, split)
+        assert len(images) == manifest["splits"][split]["images"] == SMALL_SIZES[split]
         boxes = 0
         for label in labels:
             lines = label.read_text().splitlines()
@@ -91,7 +93,11 @@ def test_manifest_lists_files_counts_source_and_params(source: Path, tmp_path: P
     src = manifest["source"]
     assert src["images"] == 16 and src["images_without_label_file"] >= 1
     assert src["empty_label_files"] >= 1
-    assert src["unused_person_images"] == src["images_with_person"] - 11
+    selection = manifest["selection"]
+    assert selection["found"] == src["images_with_kept_class"] > 11
+    assert (selection["used"], selection["max_images"]) == (11, 11)
+    assert selection["unused"] == selection["found"] - 11
+    assert selection["fractions"] == {"train": 0.5, "val": 0.3, "test": 0.2}
     assert "synthetic COCO128" in src["description"]
     assert manifest["skipped_invalid"] == {"lines": 0, "files": 0, "images": 0, "examples": []}
     assert manifest == json.loads((out / MANIFEST_NAME).read_text())
@@ -126,9 +132,16 @@ def test_split_order_depends_only_on_seed_and_names() -> None:
 
 
 def test_too_few_person_images_is_a_clear_error(source: Path, tmp_path: Path) -> None:
-    params = SMALL.model_copy(update={"train": 40})
-    with pytest.raises(DataError, match=r"only \d+ images have a person box.*asks for 45"):
-        build_tiny_person_dataset(source, tmp_path / "tiny", params)
+    # Leave 3 images with a person: 0.6 / 0.2 / 0.2 of 3 has no val image.
+    with_person = [p for p in sorted(_label_dir(source).glob("*.txt")) if _person_lines(p)]
+    for label in with_person[3:]:
+        label.unlink()
+    with pytest.raises(DataError) as info:
+        build_tiny_person_dataset(source, tmp_path / "tiny", TinyPersonDatasetParams())
+    assert str(info.value) == (
+        f"{source}: only 3 images have a person box; cv.dataset (train 0.6, val 0.2, test 0.2) "
+        "needs at least 5 for a non-empty train and val split; use a larger source"
+    )
     assert not (tmp_path / "tiny").exists()
 
 
@@ -290,3 +303,146 @@ def test_missing_or_wrong_source_is_a_clear_error(tmp_path: Path, source: Path) 
     shutil.rmtree(source / "labels")
     with pytest.raises(DataError, match="labels/train2017/ is missing"):
         build_tiny_person_dataset(source, tmp_path / "tiny", SMALL)
+
+
+# --------------------------------------------------------------------------- split sizes
+@pytest.fixture(scope="module")
+def coco_69(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A COCO128-layout source with exactly 69 person images, like the real COCO128."""
+    from src.config import SyntheticCocoParams
+    from src.cv.dataset.synthetic import make_synthetic_coco128
+
+    root = tmp_path_factory.mktemp("coco69") / "coco128"
+    make_synthetic_coco128(root, SyntheticCocoParams(images=100, imgsz=64, seed=0))
+    with_person = [p for p in sorted(_label_dir(root).glob("*.txt")) if _person_lines(p)]
+    assert len(with_person) >= 69
+    for label in with_person[69:]:
+        label.write_text("".join(f"{line}\n" for line in label.read_text().splitlines()
+                                 if line.split()[0] != "0"))  # fmt: skip
+    return root
+
+
+def test_a_69_person_source_works_with_the_defaults(coco_69: Path, tmp_path: Path) -> None:
+    manifest = build_tiny_person_dataset(coco_69, tmp_path / "tiny", TinyPersonDatasetParams())
+    # 69 < max_images 80: all are used; val and test floor(69 * 0.2) = 13, train the rest.
+    assert {s: manifest["splits"][s]["images"] for s in SPLITS} == {
+        "train": 43,
+        "val": 13,
+        "test": 13,
+    }
+    assert manifest["selection"] == {
+        "found": 69,
+        "max_images": 80,
+        "used": 69,
+        "unused": 0,
+        "fractions": {"train": 0.6, "val": 0.2, "test": 0.2},
+    }
+    assert manifest["params"]["max_images"] == 80 and manifest["params"]["classes"] == [0]
+
+
+def test_the_cap_takes_a_prefix_of_the_seed_order(coco_69: Path, tmp_path: Path) -> None:
+    capped = build_tiny_person_dataset(
+        coco_69, tmp_path / "a", TinyPersonDatasetParams(max_images=20)
+    )
+    assert [capped["splits"][s]["images"] for s in SPLITS] == [12, 4, 4]
+    assert capped["selection"]["unused"] == 49
+    everything = build_tiny_person_dataset(
+        coco_69, tmp_path / "b", TinyPersonDatasetParams(max_images=None)
+    )
+    assert everything["selection"]["used"] == 69
+    # The 20 capped images are the first 20 of the same order: train starts the same way.
+    stems = [p.stem for p in sorted(_label_dir(coco_69).glob("*.txt")) if _person_lines(p)]
+    first = split_order(stems, 0)[:20]
+    chosen = {Path(rel).stem for rel in capped["files"] if rel.startswith("images/")}
+    assert chosen == set(first)
+
+
+# --------------------------------------------------------------------------- your own data
+ANIMALS = ["cat", "dog", "bird"]
+
+
+def _user_dataset(root: Path, names: object = ANIMALS, per_split: int = 12) -> Path:
+    """Return a 3-class YOLO dataset with a data.yaml: image i holds class i % 3 (and 0 if i%4)."""
+    root.mkdir(parents=True)
+    spec: dict[str, object] = {"path": ".", "train": "images/train", "val": "images/val"}
+    if names is not None:
+        spec["names"] = names
+    (root / "data.yaml").write_text(yaml.safe_dump(spec))
+    for split in ("train", "val"):
+        (root / "images" / split).mkdir(parents=True)
+        (root / "labels" / split).mkdir(parents=True)
+        for i in range(per_split):
+            stem = f"{split}_{i:03d}"
+            Image.new("RGB", (48, 32), (10 * i, 80, 160)).save(
+                root / "images" / split / f"{stem}.jpg"
+            )
+            lines = [f"{i % 3} 0.5 0.5 0.25 0.5"] + (["0 0.2 0.2 0.1 0.1"] if i % 4 == 0 else [])
+            (root / "labels" / split / f"{stem}.txt").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def test_your_own_dataset_keeps_the_chosen_classes_renumbered(tmp_path: Path) -> None:
+    from src.cv.inputs import check_yolo_dataset
+
+    source = _user_dataset(tmp_path / "mine")
+    out = tmp_path / "tiny"
+    params = TinyPersonDatasetParams(classes=[2, 0], max_images=None)  # bird -> 0, cat -> 1
+    manifest = build_tiny_person_dataset(source, out, params)
+    data = yaml.safe_load((out / "data.yaml").read_text())
+    assert data["names"] == {0: "bird", 1: "cat"} and data["nc"] == 2
+    assert manifest["classes"] == {"0": "bird", "1": "cat"}
+    assert manifest["source_classes"] == {"0": 2, "1": 0}
+    assert manifest["source"]["layout"] == "data.yaml"
+    # Images of class 1 (dog) alone are skipped: 24 images, i % 3 == 1 and i % 4 != 0.
+    skipped = sum(1 for i in range(12) if i % 3 == 1 and i % 4) * 2
+    assert manifest["selection"]["found"] == 24 - skipped
+    for label in sorted(out.glob("labels/*/*.txt")):
+        original = source / "labels" / label.stem.split("_")[0] / label.name
+        kept = [line.split() for line in original.read_text().splitlines() if line[0] in "20"]
+        renumbered = [["0" if c == "2" else "1", *rest] for c, *rest in kept]
+        assert [line.split() for line in label.read_text().splitlines()] == renumbered
+    checked = check_yolo_dataset(out / "data.yaml")  # what a training reads first
+    assert checked.names == {0: "bird", 1: "cat"}
+
+
+def test_names_as_a_mapping_and_the_default_person_class(tmp_path: Path) -> None:
+    source = _user_dataset(tmp_path / "mine", names={0: "person", 1: "car", 2: "bike"})
+    manifest = build_tiny_person_dataset(
+        source, tmp_path / "tiny", TinyPersonDatasetParams(max_images=None)
+    )
+    assert manifest["classes"] == {"0": "person"}
+    assert "Tiny person dataset" in (tmp_path / "tiny" / "data.yaml").read_text()
+
+
+def test_unknown_classes_are_one_line(tmp_path: Path) -> None:
+    source = _user_dataset(tmp_path / "mine")
+    with pytest.raises(DataError) as info:
+        build_tiny_person_dataset(source, tmp_path / "t", TinyPersonDatasetParams(classes=[0, 5]))
+    known = "its classes are 0: cat, 1: dog, 2: bird"
+    assert str(info.value) == f"{source}: cv.dataset.classes 5 not in the source ({known})"
+    unnamed = _user_dataset(tmp_path / "unnamed", names=None)
+    with pytest.raises(DataError) as info:
+        build_tiny_person_dataset(unnamed, tmp_path / "t", TinyPersonDatasetParams(classes=[3]))
+    assert str(info.value) == (
+        f"{unnamed}: cv.dataset.classes 3 not in the source "
+        "(it has no names and its labels use ids 0..2)"
+    )
+    manifest = build_tiny_person_dataset(
+        unnamed, tmp_path / "t", TinyPersonDatasetParams(classes=[1], max_images=None)
+    )
+    assert manifest["classes"] == {"0": "class_1"}
+
+
+def test_your_dataset_labels_are_validated_against_its_names(tmp_path: Path) -> None:
+    source = _user_dataset(tmp_path / "mine")
+    label = source / "labels" / "val" / "val_002.txt"
+    label.write_text(label.read_text() + "3 0.5 0.5 0.1 0.1\n")
+    with pytest.raises(DataError) as info:
+        build_tiny_person_dataset(source, tmp_path / "t", TinyPersonDatasetParams())
+    assert str(info.value) == f"{label}:2: class id 3 outside the dataset's 3 class(es)"
+    (source / "data.yaml").write_text("train: images/train\nval: nowhere\nnames: [a]\n")
+    with pytest.raises(DataError, match=r"data\.yaml: val: .*nowhere is not a folder of images"):
+        build_tiny_person_dataset(source, tmp_path / "t", TinyPersonDatasetParams())
+    (source / "data.yaml").write_text("train: images/train\nnames: [a]\n")
+    with pytest.raises(DataError, match=r"data\.yaml: 'val' is missing"):
+        build_tiny_person_dataset(source, tmp_path / "t", TinyPersonDatasetParams())

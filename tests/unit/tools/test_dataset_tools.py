@@ -17,7 +17,8 @@ from src.errors import ConfigError, DataError
 ROOT = Path(__file__).resolve().parents[3]
 SYNTH_TOOL = ROOT / "tools" / "make_synthetic_coco128.py"
 TINY_TOOL = ROOT / "tools" / "make_tiny_person_from_coco128.py"
-SMALL_FLAGS = ["--train", "6", "--val", "3", "--test", "2"]
+#: 6 / 3 / 2 images (11 used: val floor(3.3), test floor(2.2), train the rest).
+SMALL_FLAGS = ["--train", "0.5", "--val", "0.3", "--test", "0.2", "--max-images", "11"]
 
 
 def _load(path: Path) -> ModuleType:
@@ -63,9 +64,8 @@ def test_params_file_is_read_and_flags_override_it(
     tiny: ModuleType, coco: Path, tmp_path: Path
 ) -> None:
     params = tmp_path / "params.yaml"
-    params.write_text(
-        yaml.safe_dump({"cv": {"dataset": {"train": 5, "val": 2, "test": 1, "seed": 4}}})
-    )
+    dataset = {"train": 0.625, "val": 0.25, "test": 0.125, "max_images": 8, "seed": 4}
+    params.write_text(yaml.safe_dump({"cv": {"dataset": dataset}}))  # 5 / 2 / 1 images of 8
     out = tmp_path / "tiny"
     argv = ["--params", str(params), "--source", str(coco), "--out", str(out), "--seed", "9"]
     assert tiny.main(argv) == 0
@@ -113,3 +113,23 @@ def test_script_error_is_one_line_and_non_zero(coco: Path, tmp_path: Path) -> No
     assert result.returncode == DataError.exit_code
     assert result.stderr == f"error: {label}:1: h 1.7 outside [0, 1]\n"
     assert not (tmp_path / "t").exists()
+
+
+def test_classes_and_max_images_flags(
+    tiny: ModuleType, coco: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "tiny"
+    argv = ["--source", str(coco), "--out", str(out), "--max-images", "all", "--classes", "0"]
+    assert tiny.main(argv) == 0
+    manifest = load_manifest(out)
+    assert manifest["params"]["max_images"] is None and manifest["params"]["classes"] == [0]
+    assert manifest["selection"]["used"] == manifest["selection"]["found"]
+    with pytest.raises(SystemExit):
+        tiny.main([*argv[:-1], "0,person"])
+    assert "expected class ids like 0,2" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match=r"cv\.dataset\.classes = \[0, 0\]"):
+        tiny.main([*argv[:-1], "0,0"])
+    with pytest.raises(DataError, match=r"cv\.dataset\.classes 80 not in the source"):
+        tiny.main([*argv[:-1], "80"])
+    with pytest.raises(ConfigError, match=r"train \+ val \+ test = 1\.2"):
+        tiny.main([*argv, "--train", "0.8"])
