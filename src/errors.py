@@ -43,3 +43,11 @@ class ServiceError(MlopsError):
     """An external service (S3, ZenML server, DVC remote) is unreachable or refuses us."""
 
     exit_code = 6
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived (CI cancel, ``timeout``, ``docker stop``, Kubernetes).
+
+    A KeyboardInterrupt, so every ``finally`` and every run-closing handler that copes
+    with Ctrl-C copes with it the same way; the entry point exits 143 (128 + SIGTERM).
+    """

@@ -14,7 +14,9 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -183,3 +185,26 @@ def sha256_bytes(data: bytes) -> str:
 def sha256_text(text: str) -> str:
     """Return the hex sha256 of a string (UTF-8)."""
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block is done (a short commit: renames, registry).
+
+    A signal that arrives meanwhile is recorded and raised again when the block ends, so
+    the interruption still happens, only not between two steps that belong together.
+    Python runs signal handlers in the main thread only; elsewhere the block runs as is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda signum, _: arrived.append(signum)) for sig in held}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(arrived):
+            signal.raise_signal(sig)

@@ -13,6 +13,7 @@ tracking URI, experiment set-up, standard tags and promotion rules exist once.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import urllib.error
 import urllib.request
@@ -169,6 +170,66 @@ def standard_tags(**extra: str) -> dict[str, str]:
     return tags
 
 
+def process_tags() -> dict[str, str]:
+    """Tags naming the process that runs a training, so a later one can tell it died."""
+    import psutil
+
+    return {
+        "host": socket.gethostname(),
+        "pid": str(os.getpid()),
+        "pid_started": repr(psutil.Process().create_time()),
+    }
+
+
+def _process_alive(pid: int, started: float | None) -> bool:
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        return started is None or abs(process.create_time() - started) < 0.01
+    except psutil.Error:
+        return False
+
+
+def close_dead_local_runs() -> list[str]:
+    """Return the runs of every experiment that :func:`mark_dead_runs_killed` just closed."""
+    mlflow = _import_mlflow()
+    client = mlflow.MlflowClient(tracking_uri())
+    ids = [experiment.experiment_id for experiment in client.search_experiments()]
+    return mark_dead_runs_killed(client, ids)
+
+
+def mark_dead_runs_killed(client: Any, experiment_ids: list[str]) -> list[str]:
+    """End as KILLED the RUNNING runs of ``experiment_ids`` whose process on this host is gone.
+
+    SIGKILL (an OOM kill, ``kill -9``) cannot be caught, so such a run would stay
+    RUNNING for ever; the next training on the machine, and ``make doctor``, close it.
+    A run of another host, or of a live process (same PID and start time), is left alone.
+    """
+    if not experiment_ids:
+        return []
+    host = socket.gethostname().replace("'", "")
+    runs = client.search_runs(
+        experiment_ids,
+        filter_string=f"attributes.status = 'RUNNING' and tags.host = '{host}'",
+        max_results=200,
+    )
+    killed = []
+    for run in runs:
+        try:
+            pid = int(run.data.tags.get("pid", ""))
+        except ValueError:
+            continue
+        started_tag = run.data.tags.get("pid_started")
+        started = float(started_tag) if started_tag else None
+        if (pid, started) == (os.getpid(), None) or _process_alive(pid, started):
+            continue
+        client.set_tag(run.info.run_id, "killed_because", f"process {pid} on {host} is gone")
+        client.set_terminated(run.info.run_id, status="KILLED")
+        killed.append(run.info.run_id)
+    return killed
+
+
 @contextmanager
 def tracked_run(
     experiment_name: str,
@@ -177,32 +238,36 @@ def tracked_run(
     tags: Mapping[str, str] | None = None,
     run_id: str | None = None,
 ) -> Iterator[mlflow.ActiveRun]:
-    """Start (or join) an MLflow run; it ends FAILED if the block raises.
+    """Start (or join) an MLflow run; it ends FAILED if the block raises, KILLED on a signal.
 
     If a run is already active (a ZenML step under the MLflow experiment tracker)
     that run is used as is, so one training is always exactly one run. ``run_id``
     reopens a finished run instead of starting one (test metrics logged after training).
+    Ctrl-C and SIGTERM end the run KILLED; each run carries its host and PID, and a new
+    run first closes the runs whose local process is gone (SIGKILL cannot be caught).
     """
     check_tracking_available()
     mlflow = _import_mlflow()
     active = mlflow.active_run()
     if active is not None:
-        if tags:
-            mlflow.set_tags(dict(tags))
+        mlflow.set_tags({**dict(tags or {}), **process_tags()})
         yield active
         return
     if run_id is not None:
         mlflow.set_tracking_uri(tracking_uri())
         run = mlflow.start_run(run_id=run_id, tags=dict(tags or {}))
     else:
-        use_experiment(experiment_name)
-        run = mlflow.start_run(run_name=run_name, tags=dict(tags or {}))
+        experiment_id = use_experiment(experiment_name)
+        mark_dead_runs_killed(mlflow.MlflowClient(tracking_uri()), [experiment_id])
+        run = mlflow.start_run(run_name=run_name, tags={**dict(tags or {}), **process_tags()})
     try:
         yield run
     except BaseException as exc:
         reason = _server_failure(exc)
+        # Ctrl-C and SIGTERM (src.errors.Terminated) end a run KILLED; a crash, FAILED.
+        status = "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
         try:
-            mlflow.end_run(status="FAILED")
+            mlflow.end_run(status=status)
         except Exception as end_exc:
             # The server is gone: the run stays RUNNING there. One line, not two tracebacks.
             raise TrackingError(

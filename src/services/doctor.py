@@ -345,12 +345,18 @@ def check_dvc_remote(settings: ServiceSettings, repo_root: Path) -> str:
 
 def check_embedded_store(settings: ServiceSettings) -> str:
     from src.errors import MlopsError
-    from src.tracking import check_tracking_available
+    from src.tracking import check_tracking_available, close_dead_local_runs
 
     try:
-        return f"{check_tracking_available()} writable"
+        uri = check_tracking_available()
     except MlopsError as exc:
         raise _Failed(str(exc), "unset MLFLOW_TRACKING_URI or fix its path") from None
+    database = Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+    if database is None or not database.is_file():
+        return f"{uri} writable"
+    killed = close_dead_local_runs()
+    closed = f"; {len(killed)} run(s) of dead processes marked KILLED" if killed else ""
+    return f"{uri} writable{closed}"
 
 
 # --------------------------------------------------------------------------- runner

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import shutil
+import tempfile
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
@@ -25,15 +28,18 @@ from typing import Any
 from src.config import (
     IRIS_FEATURES,
     IRIS_TARGET,
+    METADATA_FILE,
     MODEL_FILE,
     MODELS_DIR,
     TEST_CSV,
     TRAIN_CSV,
+    TRAIN_METRICS_FILE,
     Params,
     TrainParams,
     get_config,
     with_overrides,
 )
+from src.errors import OutputError
 from src.io_utils import (
     atomic_write_bytes,
     atomic_write_json,
@@ -41,6 +47,7 @@ from src.io_utils import (
     sha256_bytes,
     sha256_file,
     sha256_text,
+    signals_deferred,
 )
 
 
@@ -151,15 +158,108 @@ def train_model(
         "mlflow": None,
     }
 
+    # One unit of work: the run is logged (and FINISHED), the new files are staged and
+    # checked, and only then is the version registered and the files swapped in.
     if use_mlflow:
-        metadata["mlflow"] = _track(
-            model, report, metadata, effective, test[features], run_name=run_name, register=register
-        )
-    if save:
-        atomic_write_bytes(models_dir / MODEL_FILE.name, model_bytes)
-        atomic_write_json(models_dir / "metadata.json", metadata)
-        atomic_write_json(models_dir / "metrics.json", report.metrics)
+        metadata["mlflow"] = _track(model, report, metadata, effective, test[features], run_name)
+    staging = _stage_outputs(models_dir, model_bytes, metadata, report.metrics) if save else None
+    try:
+        with signals_deferred():  # Ctrl-C / SIGTERM wait until registry and files agree
+            if metadata["mlflow"] is not None and register:
+                metadata["mlflow"] |= _register(metadata, effective, report.metrics)
+                if staging is not None:
+                    atomic_write_json(staging / METADATA_FILE.name, metadata)
+            if staging is not None:
+                _publish(staging, models_dir)
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     return model, metadata
+
+
+#: The local files of a training, in the order they are swapped in.
+OUTPUT_FILES = (MODEL_FILE.name, TRAIN_METRICS_FILE.name, METADATA_FILE.name)
+
+
+def _stage_outputs(
+    models_dir: Path, model_bytes: bytes, metadata: dict[str, Any], metrics: dict[str, float]
+) -> Path:
+    """Return a folder inside ``models_dir`` holding the new files, written and checked.
+
+    Everything that can fail (a full disk, a directory where a file should be) fails
+    here, before the registry or the current files are touched.
+    """
+    _remove_dead_staging(models_dir)
+    for name in OUTPUT_FILES:
+        target = models_dir / name
+        if target.is_dir() or target.is_symlink():
+            raise OutputError(f"{target}: is a directory or a link, not a file; remove it")
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".train-{os.getpid()}-", dir=models_dir))
+    except OSError as exc:
+        raise OutputError(f"{models_dir}: cannot stage the new model ({exc.strerror})") from None
+    try:
+        atomic_write_bytes(staging / MODEL_FILE.name, model_bytes)
+        atomic_write_json(staging / TRAIN_METRICS_FILE.name, metrics)
+        atomic_write_json(staging / METADATA_FILE.name, metadata)
+        if sha256_file(staging / MODEL_FILE.name) != metadata["model"]["sha256"]:
+            raise OutputError(f"{staging}: the staged model does not read back as written")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return staging
+
+
+def _remove_dead_staging(models_dir: Path) -> None:
+    """Remove staging folders whose training process is gone (killed, e.g. by SIGKILL)."""
+    import psutil
+
+    for folder in models_dir.glob(".train-*-*"):
+        pid = folder.name.split("-")[1]
+        if pid.isdigit() and int(pid) != os.getpid() and not psutil.pid_exists(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _publish(staging: Path, models_dir: Path) -> None:
+    """Swap the staged files into ``models_dir`` (one rename each, metadata last)."""
+    for name in OUTPUT_FILES:
+        try:
+            os.replace(staging / name, models_dir / name)
+        except OSError as exc:
+            raise OutputError(f"{models_dir / name}: cannot replace ({exc.strerror})") from exc
+
+
+def _register(
+    metadata: dict[str, Any], params: Params, metrics: dict[str, float]
+) -> dict[str, Any]:
+    """Register the finished run's model and apply the champion rule; return what happened."""
+    from src import tracking
+
+    settings = params.mlflow
+    tracked = metadata["mlflow"]
+    metric = settings.promotion_metric
+    version = tracking.register_model_version(
+        tracked["model_uri"], settings.registered_model_name, metric=metric, value=metrics[metric]
+    )
+    decision = tracking.promote_if_better(
+        settings.registered_model_name,
+        version.version,
+        metric=metric,
+        value=metrics[metric],
+        allow_ties=True,
+    )
+    registry = {
+        "registered_version": str(version.version),
+        "promotion": {"promoted": decision.promoted, "summary": decision.summary},
+    }
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking.tracking_uri())
+    client.set_tag(tracked["run_id"], "registry", decision.summary)
+    client.log_dict(
+        tracked["run_id"], {**metadata, "mlflow": {**tracked, **registry}}, "metadata.json"
+    )
+    return registry
 
 
 def _track(
@@ -168,11 +268,9 @@ def _track(
     metadata: dict[str, Any],
     params: Params,
     test_features: Any,
-    *,
     run_name: str | None,
-    register: bool,
 ) -> dict[str, Any]:
-    """Log one training to MLflow (and the registry); return ids to store in the metadata."""
+    """Log one training as one MLflow run (FINISHED on return); return its ids."""
     import mlflow
     import mlflow.sklearn
     from mlflow.models import infer_signature
@@ -225,24 +323,6 @@ def _track(
             "registered_version": None,
             "promotion": None,
         }
-        if register:
-            metric = settings.promotion_metric
-            version = tracking.register_model_version(
-                model_info.model_uri,
-                settings.registered_model_name,
-                metric=metric,
-                value=report.metrics[metric],
-            )
-            decision = tracking.promote_if_better(
-                settings.registered_model_name,
-                version.version,
-                metric=metric,
-                value=report.metrics[metric],
-                allow_ties=True,
-            )
-            result["registered_version"] = str(version.version)
-            result["promotion"] = {"promoted": decision.promoted, "summary": decision.summary}
-            mlflow.set_tag("registry", decision.summary)
         mlflow.log_dict({**metadata, "mlflow": result}, "metadata.json")
     return result
 

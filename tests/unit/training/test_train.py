@@ -212,3 +212,27 @@ def test_cli_absurd_tree_count_is_one_line_and_exit_2(
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: command line: train.n_estimators = 99999999999999999999")
     assert "\n" not in err
+
+
+@pytest.mark.parametrize("blocked", ["metrics.json", "metadata.json", "iris_model.pkl"])
+def test_an_output_that_cannot_be_replaced_fails_before_anything_changes(
+    processed: Path, trained: Path, blocked: str
+) -> None:
+    (trained / blocked).unlink()
+    (trained / blocked).mkdir()
+    files = {p.name: p.read_bytes() for p in trained.iterdir() if p.is_file()}
+    with pytest.raises(OutputError, match=f"{blocked}: is a directory"):
+        train_offline(processed, trained, n_estimators=20)
+    assert {p.name: p.read_bytes() for p in trained.iterdir() if p.is_file()} == files
+    assert (trained / blocked).is_dir()
+    assert not list(trained.glob(".train-*"))
+
+
+def test_a_dead_trainings_staging_folder_is_removed_by_the_next(
+    processed: Path, trained: Path
+) -> None:
+    stale = trained / ".train-999999999-abc"
+    stale.mkdir()
+    (stale / "iris_model.pkl").write_bytes(b"half written")
+    train_offline(processed, trained)
+    assert not stale.exists()
