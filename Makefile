@@ -139,8 +139,12 @@ dvc-pull: dvc-init ## Pull data and models from the default DVC remote
 	$(DVC) pull
 
 ##@ YOLO: dataset, training, ZenML
-.PHONY: cv-data
-cv-data: $(INSTALLED) ## Build the tiny person dataset (synthetic COCO128 -> data/tiny_person, DVC stages)
+.PHONY: cv-data cv-data-coco128
+cv-data: $(INSTALLED) ## Build data/tiny_person from cv.dataset.source (default: the synthetic COCO128, offline; DVC)
+	$(DVC) repro make_tiny_person
+
+cv-data-coco128: $(INSTALLED) ## Real COCO128 (needs internet): params.yaml selects data/coco128, dvc repro downloads and cuts it
+	$(PY) tools/download_coco128.py --select-in-params
 	$(DVC) repro make_tiny_person
 
 # The zenml CLI does not import src/, so it gets the project's state folder from here
