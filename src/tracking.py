@@ -12,6 +12,7 @@ tracking URI, experiment set-up, standard tags and promotion rules exist once.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import subprocess
@@ -104,6 +105,27 @@ def embedded_artifact_root(uri: str | None = None) -> Path | None:
     return db_path.parent / "mlartifacts"
 
 
+@contextmanager
+def store_lock(uri: str | None = None) -> Iterator[None]:
+    """Hold an exclusive lock on a SQLite store (a ``.lock`` file beside it); servers: no-op.
+
+    Serialises what MLflow does not make atomic for a local store: its first migration,
+    experiment creation, and the champion compare-and-set.
+    """
+    uri = uri or tracking_uri()
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    database = Path(uri.removeprefix("sqlite:///"))
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with open(database.with_name(f"{database.name}.lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _import_mlflow() -> Any:
     import mlflow
 
@@ -120,16 +142,19 @@ def use_experiment(name: str, uri: str | None = None) -> str:
     mlflow.set_tracking_uri(uri)
     key = (uri, name)
     if key not in _experiment_ids:
-        client = mlflow.MlflowClient(uri)
-        experiment = client.get_experiment_by_name(name)
-        if experiment is None:
-            # The embedded store keeps artifacts in one known folder, not in ./mlruns of
-            # whatever directory the command ran from.
-            root = embedded_artifact_root(uri)
-            location = (root / name).as_uri() if root else None
-            experiment_id = client.create_experiment(name, artifact_location=location)
-        else:
-            experiment_id = experiment.experiment_id
+        # The first use of a fresh SQLite store runs MLflow's migrations, which two
+        # processes doing it at once break; creating an experiment races the same way.
+        with store_lock(uri):
+            client = mlflow.MlflowClient(uri)
+            experiment = client.get_experiment_by_name(name)
+            if experiment is None:
+                # The embedded store keeps artifacts in one known folder, not in ./mlruns
+                # of whatever directory the command ran from.
+                root = embedded_artifact_root(uri)
+                location = (root / name).as_uri() if root else None
+                experiment_id = client.create_experiment(name, artifact_location=location)
+            else:
+                experiment_id = experiment.experiment_id
         _experiment_ids[key] = experiment_id
     mlflow.set_experiment(experiment_id=_experiment_ids[key])
     return _experiment_ids[key]
@@ -406,18 +431,21 @@ def promote_if_better(
     """
     mlflow = _import_mlflow()
     client = mlflow.MlflowClient(tracking_uri())
-    if set_challenger:
-        client.set_registered_model_alias(name, CHALLENGER_ALIAS, version)
-    current = _alias_version(client, name, CHAMPION_ALIAS)
-    previous_value = _version_metric(client, current, metric) if current is not None else None
-    if current is None or previous_value is None:
-        promoted = True
-    elif allow_ties:
-        promoted = value >= previous_value
-    else:
-        promoted = value > previous_value
-    if promoted:
-        client.set_registered_model_alias(name, CHAMPION_ALIAS, version)
+    # Compare-and-set: two trainings finishing together must not both read the old
+    # champion and let the worse one win. The lock covers processes on this machine.
+    with store_lock():
+        if set_challenger:
+            client.set_registered_model_alias(name, CHALLENGER_ALIAS, version)
+        current = _alias_version(client, name, CHAMPION_ALIAS)
+        previous_value = _version_metric(client, current, metric) if current is not None else None
+        if current is None or previous_value is None:
+            promoted = True
+        elif allow_ties:
+            promoted = value >= previous_value
+        else:
+            promoted = value > previous_value
+        if promoted:
+            client.set_registered_model_alias(name, CHAMPION_ALIAS, version)
     return PromotionDecision(
         model_name=name,
         version=str(version),

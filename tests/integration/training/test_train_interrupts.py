@@ -141,3 +141,34 @@ def test_an_output_that_cannot_be_written_moves_no_alias(world: dict) -> None:
     assert versions_of(world, run.info.run_id) == []
     after = MlflowClient(world["uri"]).get_model_version_by_alias(MODEL, "champion")
     assert after.version == champion.version
+
+
+@pytest.mark.parametrize("processes", [2, 4])
+def test_trainings_started_together_on_a_fresh_store_all_finish_and_keep_the_best(
+    tmp_path: Path, processes: int
+) -> None:
+    processed = make_splits(tmp_path / "data")
+    uri = f"sqlite:///{tmp_path / 'fresh' / 'mlflow.db'}"  # not created yet: first use migrates
+    (tmp_path / "fresh").mkdir()
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri}
+
+    def command(i: int) -> list[str]:
+        return [sys.executable, "-m", "src.training.train", "--data-dir", str(processed),
+                "--models-dir", str(tmp_path / f"models{i}"), "--n-estimators", str(5 + 20 * i),
+                "--max-depth", str(1 + i), "--run-name", f"together-{i}"]  # fmt: skip
+
+    started = [
+        subprocess.Popen(
+            command(i), cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for i in range(processes)
+    ]
+    for process in started:
+        _, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err[-3000:]
+    client = MlflowClient(uri)
+    versions = client.search_model_versions(f"name = '{MODEL}'")
+    assert len(versions) == processes
+    accuracy = {v.version: float(v.tags["metric.accuracy"]) for v in versions}
+    champion = client.get_model_version_by_alias(MODEL, "champion")
+    assert accuracy[champion.version] == max(accuracy.values())
