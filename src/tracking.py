@@ -13,6 +13,7 @@ tracking URI, experiment set-up, standard tags and promotion rules exist once.
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import os
 import socket
 import subprocess
@@ -51,45 +52,86 @@ def is_embedded(uri: str | None = None) -> bool:
     return scheme not in ("http", "https", "databricks")
 
 
+def display_uri(uri: str) -> str:
+    """Return ``uri`` with any password replaced by ``****`` (for messages and logs)."""
+    parsed = urlparse(uri)
+    if parsed.password is None:
+        return uri
+    netloc = parsed.netloc.replace(f":{parsed.password}@", ":****@", 1)
+    return parsed._replace(netloc=netloc).geturl()
+
+
+#: The SQLAlchemy driver each database scheme needs, and the package that provides it.
+_DATABASE_DRIVERS: dict[str, tuple[str, str]] = {
+    "postgresql": ("psycopg2", "psycopg2-binary"),
+    "postgresql+psycopg2": ("psycopg2", "psycopg2-binary"),
+    "postgresql+psycopg": ("psycopg", "psycopg[binary]"),
+    "mysql": ("MySQLdb", "mysqlclient"),
+    "mysql+pymysql": ("pymysql", "PyMySQL"),
+    "mssql": ("pyodbc", "pyodbc"),
+    "mssql+pyodbc": ("pyodbc", "pyodbc"),
+}
+
+
 def check_tracking_available(uri: str | None = None, timeout: float = 5.0) -> str:
     """Return ``uri`` if it can be used; raise TrackingError naming it otherwise.
 
     Called before any training so an unreachable server is reported in one line
-    up front, not as a traceback after minutes of work.
+    up front, not as a traceback after minutes of work. A password is never printed.
     """
     uri = uri or tracking_uri()
     parsed = urlparse(uri)
+    shown = f"MLFLOW_TRACKING_URI={display_uri(uri)}"
     if parsed.scheme in ("http", "https"):
+        if parsed.username or parsed.password:
+            raise TrackingError(
+                f"{shown}: credentials in the URI are not sent; put them in "
+                "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (.env) and drop them "
+                "from the URI"
+            )
         health = uri.rstrip("/") + "/health"
         try:
             with urllib.request.urlopen(health, timeout=timeout) as response:
                 if response.status != 200:
-                    raise TrackingError(
-                        f"MLFLOW_TRACKING_URI={uri}: /health answered HTTP {response.status}"
-                    )
+                    raise TrackingError(f"{shown}: /health answered HTTP {response.status}")
         except urllib.error.HTTPError as exc:
             raise TrackingError(
-                f"MLFLOW_TRACKING_URI={uri}: /health answered HTTP {exc.code}; "
-                "is this an MLflow server?"
+                f"{shown}: /health answered HTTP {exc.code}; is this an MLflow server?"
             ) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise TrackingError(
-                f"MLFLOW_TRACKING_URI={uri}: server unreachable ({reason}); "
+                f"{shown}: server unreachable ({reason}); "
                 "start it (make mlflow-ui / make stack-up-local) or unset "
                 "the variable to use the embedded store"
             ) from None
         return uri
     if parsed.scheme == "sqlite":
-        db_path = Path(uri.removeprefix("sqlite:///"))
+        raw = uri.removeprefix("sqlite:///") if uri.startswith("sqlite:///") else ""
+        if not raw:
+            raise TrackingError(
+                f"{shown}: names no database file; use sqlite:///<absolute path>/mlflow.db"
+            )
+        db_path = Path(raw)
+        if db_path.is_dir():
+            raise TrackingError(f"{shown}: {db_path} is a directory; name a file inside it")
         folder = db_path.parent if db_path.parent != Path("") else Path.cwd()
         if not folder.is_dir() or not os.access(folder, os.W_OK):
-            raise TrackingError(f"MLFLOW_TRACKING_URI={uri}: folder {folder} is not writable")
+            raise TrackingError(f"{shown}: folder {folder} is not writable")
         return uri
-    if parsed.scheme in ("postgresql", "mysql", "mssql", "databricks"):
+    if parsed.scheme in _DATABASE_DRIVERS:
+        module, package = _DATABASE_DRIVERS[parsed.scheme]
+        if importlib.util.find_spec(module) is None:
+            raise TrackingError(
+                f"{shown}: the database driver {module} is not installed; "
+                f"`.venv/bin/pip install {package}` (not in the lock), or use the MLflow "
+                "server in front of that database (http://...)"
+            )
+        return uri
+    if parsed.scheme == "databricks":
         return uri
     raise TrackingError(
-        f"MLFLOW_TRACKING_URI={uri}: unsupported scheme '{parsed.scheme}'; use "
+        f"{shown}: unsupported scheme '{parsed.scheme}'; use "
         "sqlite:///<path>, http(s)://<server> or a database URL"
     )
 
@@ -296,12 +338,12 @@ def tracked_run(
         except Exception as end_exc:
             # The server is gone: the run stays RUNNING there. One line, not two tracebacks.
             raise TrackingError(
-                f"MLflow server {tracking_uri()} failed mid-run ({reason or exc}); run "
-                f"{run.info.run_id} could not be marked FAILED ({_server_failure(end_exc)})"
+                f"MLflow server {display_uri(tracking_uri())} failed mid-run ({reason or exc}); "
+                f"run {run.info.run_id} could not be marked FAILED ({_server_failure(end_exc)})"
             ) from exc
         if reason is not None:
             raise TrackingError(
-                f"MLflow server {tracking_uri()} failed mid-run ({reason}); "
+                f"MLflow server {display_uri(tracking_uri())} failed mid-run ({reason}); "
                 f"run {run.info.run_id} marked FAILED"
             ) from exc
         raise

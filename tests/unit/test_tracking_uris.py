@@ -1,0 +1,44 @@
+"""Each MLFLOW_TRACKING_URI a user may type is accepted or refused in one line, no password."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from src.errors import TrackingError
+from src.tracking import check_tracking_available, display_uri
+
+
+def test_a_password_in_the_uri_is_refused_and_never_printed() -> None:
+    uri = "http://alice:s3cret-Pa55@127.0.0.1:9"
+    with pytest.raises(TrackingError) as caught:
+        check_tracking_available(uri)
+    message = str(caught.value)
+    assert "s3cret-Pa55" not in message and "alice:****@127.0.0.1:9" in message
+    assert "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD" in message
+    assert display_uri("http://127.0.0.1:5000") == "http://127.0.0.1:5000"
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("sqlite:///", "names no database file"),
+        ("sqlite://", "names no database file"),
+        ("postgresql://mlflow:pw@127.0.0.1:5432/mlflow", "driver psycopg2 is not installed"),
+        ("mssql://u:p@127.0.0.1/db", "driver pyodbc is not installed"),
+        ("ftp://example", "unsupported scheme 'ftp'"),
+    ],
+)
+def test_unusable_uris_are_one_line(uri: str, expected: str) -> None:
+    with pytest.raises(TrackingError) as caught:
+        check_tracking_available(uri)
+    message = str(caught.value)
+    assert expected in message and "\n" not in message
+    assert ":pw@" not in message and ":p@" not in message
+
+
+def test_a_directory_is_not_a_database(tmp_path: Path) -> None:
+    with pytest.raises(TrackingError, match="is a directory; name a file inside it"):
+        check_tracking_available(f"sqlite:///{tmp_path}")
+    assert check_tracking_available(f"sqlite:///{tmp_path / 'm.db'}").endswith("m.db")
