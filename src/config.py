@@ -109,6 +109,12 @@ class MlflowParams(StrictModel):
     experiment_name: str = Field("iris-classifier", min_length=1)
     registered_model_name: str = Field("iris-classifier", min_length=1)
     promotion_metric: PromotionMetric = "accuracy"
+    min_champion_metric: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="A version below this promotion_metric is registered as challenger only",
+    )
 
 
 # ---- computer vision (YOLO-tiny person detector)

@@ -247,6 +247,7 @@ def _register(
         metric=metric,
         value=metrics[metric],
         allow_ties=True,
+        floor=settings.min_champion_metric,
     )
     registry = {
         "registered_version": str(version.version),

@@ -172,3 +172,25 @@ def test_trainings_started_together_on_a_fresh_store_all_finish_and_keep_the_bes
     accuracy = {v.version: float(v.tags["metric.accuracy"]) for v in versions}
     champion = client.get_model_version_by_alias(MODEL, "champion")
     assert accuracy[champion.version] == max(accuracy.values())
+
+
+def test_a_model_below_the_quality_floor_is_challenger_never_champion(
+    world: dict, tmp_path: Path
+) -> None:
+    params = tmp_path / "params.yaml"
+    params.write_text("mlflow:\n  min_champion_metric: 0.999\n")
+    result = train(world, run_name="weak")
+    assert result.returncode == 0
+    first_champion = MlflowClient(world["uri"]).get_model_version_by_alias(MODEL, "champion")
+    args = ["--params", str(params), "--n-estimators", "1", "--max-depth", "1"]
+    command = [sys.executable, "-m", "src.training.train", "--data-dir",
+               str(world["processed"]), "--models-dir", str(world["models"]), "--run-name",
+               "floored", *args]  # fmt: skip
+    result = subprocess.run(command, cwd=ROOT, env=world["env"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "is below the floor 0.999 for champion: challenger only" in result.stdout
+    [run] = runs_named(world, "floored")
+    [version] = versions_of(world, run.info.run_id)
+    client = MlflowClient(world["uri"])
+    assert client.get_model_version_by_alias(MODEL, "challenger").version == version.version
+    assert client.get_model_version_by_alias(MODEL, "champion").version == first_champion.version
