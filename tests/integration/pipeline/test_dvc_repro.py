@@ -25,6 +25,8 @@ DETERMINISTIC_OUTS = {
     "reports/evaluation/metrics.json",
     "reports/evaluation/confusion_matrix.json",
     "reports/evaluation/predictions.csv",
+    "data/coco128_synthetic",
+    "data/tiny_person",
 }
 
 
