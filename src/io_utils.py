@@ -206,5 +206,5 @@ def signals_deferred() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        for sig in dict.fromkeys(arrived):
-            signal.raise_signal(sig)
+        for signum in dict.fromkeys(arrived):
+            signal.raise_signal(signum)
