@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from src.config import MLFLOW_ARTIFACTS_DIR, MLFLOW_DB, PROJECT_ROOT
-from src.errors import TrackingError
+from src.errors import DataError, TrackingError
 
 if TYPE_CHECKING:
     import mlflow
@@ -392,25 +392,9 @@ class PromotionDecision:
     previous_champion: str | None
     previous_value: float | None
     promoted: bool
-    #: The quality floor a champion must reach, when one is set.
-    floor: float | None = None
-
-    @property
-    def below_floor(self) -> bool:
-        return self.floor is not None and self.value < self.floor
 
     @property
     def summary(self) -> str:
-        if self.below_floor:
-            kept = (
-                f"v{self.previous_champion} stays {CHAMPION_ALIAS}"
-                if self.previous_champion is not None
-                else f"no {CHAMPION_ALIAS} yet"
-            )
-            return (
-                f"{self.model_name} v{self.version} ({self.metric}={self.value:.4f}) is below "
-                f"the floor {self.floor:g} for {CHAMPION_ALIAS}: {CHALLENGER_ALIAS} only; {kept}"
-            )
         if self.previous_champion is None:
             return (
                 f"{self.model_name} v{self.version} is the first {CHAMPION_ALIAS} "
@@ -432,26 +416,59 @@ def register_model_version(model_uri: str, name: str, *, metric: str, value: flo
     )
 
 
-def register_artifact_version(
-    source: str, name: str, *, metric: str, value: float, run_id: str
-) -> ModelVersion:
-    """Register run artifacts that are not an MLflow model (YOLO ``weights/``) as a version.
+def logged_model_uri(run_id: str, name: str) -> str:
+    """Return the ``models:/<model id>`` URI of the model ``name`` logged in run ``run_id``.
 
-    ``mlflow.register_model`` only accepts logged models for ``runs:/`` URIs; a plain
-    artifact folder is registered through the client with its run attached instead.
+    Registering ``runs:/<run id>/<name>`` also works but warns that it falls back to the
+    logged model; looking it up in the run's outputs says plainly when there is none.
     """
     mlflow = _import_mlflow()
     client = mlflow.MlflowClient(tracking_uri())
-    try:
-        client.get_registered_model(name)
-    except mlflow.exceptions.MlflowException:
-        client.create_registered_model(name)
-    return client.create_model_version(
-        name=name,
-        source=source,
-        run_id=run_id,
-        tags={f"{METRIC_TAG_PREFIX}{metric}": repr(float(value))},
+    run = client.get_run(run_id)
+    outputs = run.outputs.model_outputs if run.outputs else []
+    for output in outputs:
+        model = client.get_logged_model(output.model_id)
+        if model.name == name:
+            return f"models:/{model.model_id}"
+    raise TrackingError(
+        f"MLflow run {run_id} has no logged model named {name!r} (it holds "
+        f"{len(outputs)} model(s)); retrain it with the current code"
     )
+
+
+def check_model_uri(uri: str) -> str:
+    """Return ``uri`` if the registry can resolve it; raise DataError in one line otherwise.
+
+    ``models:/<name>@<alias>`` and ``models:/<name>/<version>`` are checked with the client,
+    so a missing alias is reported before any server or model load starts.
+    """
+    if not uri.startswith("models:/"):
+        if not Path(uri).exists():
+            raise DataError(f"{uri}: no such model folder (expected models:/NAME@ALIAS or a path)")
+        return uri
+    check_tracking_available()
+    mlflow = _import_mlflow()
+    client = mlflow.MlflowClient(tracking_uri())
+    ref = uri.removeprefix("models:/").strip("/")
+    name, alias = ref.split("@", 1) if "@" in ref else (ref.split("/")[0], None)
+    version = ref.split("/", 1)[1] if alias is None and "/" in ref else None
+    if name.startswith("m-") and alias is None and version is None:
+        return uri  # a logged model id: MLflow's own error names it well enough
+    try:
+        model = client.get_registered_model(name)
+    except mlflow.exceptions.MlflowException:
+        raise DataError(
+            f"{uri}: no registered model {name!r} in {tracking_uri()}; train and register one first"
+        ) from None
+    if alias is not None and alias not in model.aliases:
+        known = ", ".join(sorted(model.aliases)) or "none"
+        raise DataError(f"{uri}: model {name!r} has no alias {alias!r} (aliases: {known})")
+    if version is not None:
+        try:
+            client.get_model_version(name, version)
+        except mlflow.exceptions.MlflowException:
+            raise DataError(f"{uri}: model {name!r} has no version {version!r}") from None
+    return uri
 
 
 def _alias_version(client: Any, name: str, alias: str) -> Any | None:
@@ -479,7 +496,6 @@ def promote_if_better(
     value: float,
     allow_ties: bool,
     set_challenger: bool = False,
-    floor: float | None = None,
 ) -> PromotionDecision:
     """Move the ``champion`` alias to ``version`` when it beats the current champion.
 
@@ -487,8 +503,6 @@ def promote_if_better(
     rule: a retrain on new code or data wins a tie); ``False`` requires a strict
     improvement (the YOLO grid rule). Higher metric values are better.
     With ``set_challenger`` the version first receives the ``challenger`` alias.
-    Below ``floor`` a version never becomes champion, even the first one: it gets the
-    ``challenger`` alias instead, so it can be inspected but is never served by default.
     """
     mlflow = _import_mlflow()
     client = mlflow.MlflowClient(tracking_uri())
@@ -499,10 +513,7 @@ def promote_if_better(
             client.set_registered_model_alias(name, CHALLENGER_ALIAS, version)
         current = _alias_version(client, name, CHAMPION_ALIAS)
         previous_value = _version_metric(client, current, metric) if current is not None else None
-        if floor is not None and value < floor:
-            promoted = False
-            client.set_registered_model_alias(name, CHALLENGER_ALIAS, version)
-        elif current is None or previous_value is None:
+        if current is None or previous_value is None:
             promoted = True
         elif allow_ties:
             promoted = value >= previous_value
@@ -518,5 +529,4 @@ def promote_if_better(
         previous_champion=None if current is None else str(current.version),
         previous_value=previous_value,
         promoted=promoted,
-        floor=floor,
     )

@@ -37,10 +37,11 @@ def log_grid_run(
     grid_id: str,
     lr0: float = 0.01,
 ) -> dict[str, Any]:
-    """Log a run shaped like a grid's training (weights, plots, metrics); return its summary."""
+    """Log a run shaped like a grid's training (weights, model, plots, metrics); return it."""
     import mlflow
     from PIL import Image
 
+    from src.cv.serving import log_detector_model
     from src.tracking import tracked_run
 
     folder = tmp_path / name
@@ -57,6 +58,7 @@ def log_grid_run(
         mlflow.log_metrics(metrics)
         mlflow.log_metrics({"test_map50": 0.1, "test_map50_95": map50_95 / 2})
         mlflow.log_artifact(str(folder / "weights" / "best.pt"), artifact_path="weights")
+        log_detector_model(folder / "weights" / "best.pt", imgsz=64)  # never loaded here
         mlflow.log_artifact(str(folder / "results.png"))
         mlflow.log_artifact(str(folder / "confusion_matrix.png"))
     return {

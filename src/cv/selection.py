@@ -4,7 +4,8 @@ The rule (documented in the README and printed in the decision report):
 
 1. best = highest ``cv.tracking.selection_metric`` (final val metric of ``best.pt``;
    ``map50_95`` by default); ties go to the shorter training (``train_seconds``);
-2. its ``weights/`` artifact becomes a new version of ``cv.tracking.registered_model_name``
+2. the pyfunc model its training logged (``model``, :mod:`src.cv.serving`: ``best.pt`` behind
+   ``mlflow models serve``) becomes a new version of ``cv.tracking.registered_model_name``
    with alias ``challenger``;
 3. it also takes alias ``champion`` only if its metric is strictly higher than the current
    champion's (:func:`src.tracking.promote_if_better` with ``allow_ties=False``).
@@ -22,8 +23,9 @@ from src.config import CvTrackingParams
 from src.errors import DataError
 from src.tracking import (
     PromotionDecision,
+    logged_model_uri,
     promote_if_better,
-    register_artifact_version,
+    register_model_version,
     tracking_uri,
 )
 
@@ -79,15 +81,16 @@ def register_best(best: dict[str, Any], tracking: CvTrackingParams) -> Promotion
     """Return the registry decision after registering ``best`` as challenger (maybe champion)."""
     import mlflow
 
+    from src.cv.serving import MODEL_NAME
+
     metric = tracking.selection_metric
     value = float(best["metrics"].get(metric, 0.0))
     run_id = best["mlflow_run_id"]
-    version = register_artifact_version(
-        f"runs:/{run_id}/weights",
+    version = register_model_version(
+        logged_model_uri(run_id, MODEL_NAME),
         tracking.registered_model_name,
         metric=metric,
         value=value,
-        run_id=run_id,
     )
     decision = promote_if_better(
         tracking.registered_model_name,

@@ -275,6 +275,11 @@ def train_yolo(
                 artifact_uris[f"dataset/{extra.name}"] = (
                     f"{run.info.artifact_uri}/dataset/{extra.name}"
                 )
+        # best.pt again, as the pyfunc model that registration and `mlflow models serve` use.
+        from src.cv.serving import log_detector_model
+
+        served = log_detector_model(run_dir / "weights" / "best.pt", imgsz=params.imgsz)
+        artifact_uris["model"] = served.model_uri
         run_id, experiment_id = run.info.run_id, run.info.experiment_id
 
     return YoloTrainingResult(

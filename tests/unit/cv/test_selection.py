@@ -59,7 +59,7 @@ def test_registry_challenger_always_champion_only_if_strictly_better(
     assert aliases() == {"champion": "4", "challenger": "4"}
 
     version = client.get_model_version(TRACKING.registered_model_name, "4")
-    assert version.source.endswith("/weights")
+    assert version.source.startswith("models:/m-")  # the pyfunc model the run logged
     assert version.tags["metric.map50_95"] == "0.35"
     run = client.get_run(version.run_id)
     assert run.data.tags["registry.promoted"] == "true"
@@ -67,4 +67,5 @@ def test_registry_challenger_always_champion_only_if_strictly_better(
     downloaded = mlflow.artifacts.download_artifacts(
         f"models:/{TRACKING.registered_model_name}@champion", dst_path=str(tmp_path / "dl")
     )
-    assert (Path(downloaded) / "best.pt").read_bytes() == b"weights of better"
+    assert (Path(downloaded) / "artifacts" / "best.pt").read_bytes() == b"weights of better"
+    assert (Path(downloaded) / "code" / "src" / "cv" / "serving.py").is_file()
