@@ -127,7 +127,7 @@ LOCAL_YOLO_WEIGHTS = PROJECT_ROOT / "yolov8n.pt"
 DEFAULT_YOLO_MODEL = "yolov8n.yaml"
 CV_REPORT_TEMPLATE = REPORTS_DIR / "templates" / "decision_template_zenml.md"
 
-_DEVICE_PATTERN = re.compile(r"^(cpu|mps|cuda(:\d+)?|\d+(,\d+)*)$")
+_DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?|\d+(,\d+)*)$")
 
 
 #: The offline stand-in's folder (DVC stage make_synthetic_coco128) and where a download goes.
@@ -270,7 +270,11 @@ class CvTrainParams(StrictModel):
     )
     seed: int = Field(0, ge=0)
     patience: int = Field(100, ge=0, description="Epochs without improvement before stopping")
-    device: str = Field("cpu", description="cpu, cuda, cuda:N, N or N,M")
+    device: str = Field(
+        "auto",
+        description="auto (cuda if torch sees a GPU, else mps, else cpu), cpu, mps, cuda, cuda:N, "
+        "N or N,M",
+    )
     workers: int = Field(0, ge=0, description="Data-loader workers; 0 keeps runs deterministic")
 
     @field_validator("imgsz")
@@ -284,7 +288,7 @@ class CvTrainParams(StrictModel):
     @classmethod
     def _known_device(cls, value: str) -> str:
         if not _DEVICE_PATTERN.match(value):
-            raise ValueError("must be cpu, mps, cuda, cuda:N, N or N,M")
+            raise ValueError("must be auto, cpu, mps, cuda, cuda:N, N or N,M")
         return value
 
     @field_validator("model")

@@ -189,6 +189,23 @@ def configure_ultralytics() -> None:
         os.replace(tmp, font)
 
 
+def offline_train_args() -> dict[str, Any]:
+    """Return the ``model.train`` arguments that keep ultralytics from downloading weights.
+
+    Targets ultralytics 8.4.190: with ``amp=True`` (its default) the trainer runs
+    ``check_amp``, which on a CUDA device loads ``yolo26n.pt`` from its weights folder,
+    downloading it when absent (``YOLO_OFFLINE`` does not stop it), only to compare FP32 and
+    AMP predictions. ``amp=False`` skips the check, so a GPU trains in FP32 (for YOLOv8n at
+    160 px the GPU is idle most of the time anyway); on CPU and MPS nothing changes, as the
+    check answers False there without loading anything.
+
+    Proved by tests/integration/workarounds/test_still_needed.py::
+    test_amp_check_fetches_weights_on_cuda (still needed) and
+    tests/integration/cv/test_finetune.py::test_finetune_makes_no_outside_connection (works).
+    """
+    return {"amp": False}
+
+
 def image_open_errors() -> tuple[type[BaseException], ...]:
     """Return what PIL's ``Image.open`` raises for an unreadable image, ultralytics imported or not.
 

@@ -42,7 +42,7 @@ def evaluate_yolo_weights(
     dataset = check_yolo_dataset(data_yaml)
     if dataset.counts.get(split, {}).get("images", 0) == 0:
         return {}
-    check_device(params.device)
+    device = check_device(params.device)
     configure_ultralytics()
     from ultralytics import YOLO
 
@@ -59,7 +59,7 @@ def evaluate_yolo_weights(
             split=split,
             imgsz=params.imgsz,
             batch=params.batch,
-            device=params.device,
+            device=device,
             workers=params.workers,
             plots=False,
             project=str(out_dir),

@@ -3,14 +3,20 @@
 :func:`check_yolo_dataset` validates a YOLO ``data.yaml``, its folders and every label
 line (and a tiny person dataset file by file against its manifest); :func:`resolve_model`
 finds a model YAML shipped inside ultralytics or a local YAML or ``.pt``, never
-downloading; :func:`check_device` checks that the device exists on this machine. Each
-failure is one ConfigError or DataError line, raised before ultralytics is imported.
+downloading, and checks a ``.pt`` is a readable detection checkpoint
+(:func:`inspect_checkpoint`); :func:`check_device` resolves ``auto`` and checks that the
+device exists on this machine. Each failure is one ConfigError or DataError line, raised
+before training starts (a checkpoint's class count needs ultralytics' restricted loader).
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import pickle
+import pickletools
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,13 +123,48 @@ def check_yolo_dataset(data_yaml: Path) -> YoloDataset:
 
 
 # --------------------------------------------------------------------------- model
+#: ultralytics' model classes (``ultralytics.nn.tasks``) and the task each trains.
+_TASK_OF_MODEL_CLASS: dict[str, str] = {
+    "DetectionModel": "detect",
+    "YOLOv10DetectionModel": "detect",
+    "SegmentationModel": "segment",
+    "ClassificationModel": "classify",
+    "PoseModel": "pose",
+    "OBBModel": "obb",
+}
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """What a local ``.pt`` holds: its sha256, its task and its class names."""
+
+    sha256: str
+    task: str
+    names: dict[int, str]
+
+    @property
+    def classes(self) -> int:
+        return len(self.names)
+
+
 @dataclass(frozen=True)
 class ResolvedModel:
     """What ``YOLO(...)`` is given, and where it came from (for logs and tags)."""
 
     source: str
-    kind: str  # "yaml" (built from scratch) or "weights" (a local .pt)
+    kind: str  # "yaml" (built from scratch) or "checkpoint" (a local .pt, fine-tuned)
     description: str
+    checkpoint: CheckpointInfo | None = None
+
+    def tags(self) -> dict[str, str]:
+        """Return the MLflow tags naming the model (and a checkpoint's sha256 and classes)."""
+        tags = {"model_source": self.kind, "model_description": self.description}
+        if self.checkpoint is not None:
+            tags |= {
+                "model_sha256": self.checkpoint.sha256,
+                "model_classes": str(self.checkpoint.classes),
+            }
+        return tags
 
 
 def _ultralytics_models_dir() -> Path | None:
@@ -148,16 +189,116 @@ def _shipped_model_yaml(name: str) -> Path | None:
     return None
 
 
-def resolve_model(model: str) -> ResolvedModel:
-    """Return how to build ``model``: a shipped YAML, a local YAML or local weights.
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
-    Raises ConfigError (one line) when neither exists; nothing is ever downloaded.
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+def _pickled_globals(path: Path) -> set[str]:
+    """Return the ``module.name`` globals the pickle of a ``torch.save`` archive refers to.
+
+    Read from the opcodes, never unpickled. torch's own ``get_unsafe_globals_in_checkpoint``
+    is not used: it leaves out whatever this process already allow-listed (ultralytics'
+    restricted loader allow-lists its model classes), so its answer depends on history.
+    """
+    with zipfile.ZipFile(path) as archive:
+        pickles = [n for n in archive.namelist() if n == "data.pkl" or n.endswith("/data.pkl")]
+        if not pickles:
+            raise ValueError("no data.pkl: not written by torch.save")
+        data = archive.read(pickles[0])
+    found: set[str] = set()
+    pushes: list[str | None] = []  # what each opcode pushed: a string, or None for anything else
+    memo: dict[int, str] = {}
+    for opcode, arg, _ in pickletools.genops(data):
+        top = pushes[-1] if pushes else None
+        if opcode.name in ("GLOBAL", "INST"):
+            found.add(str(arg).replace(" ", "."))
+        elif opcode.name == "STACK_GLOBAL" and len(pushes) >= 2 and None not in pushes[-2:]:
+            found.add(f"{pushes[-2]}.{pushes[-1]}")
+        if opcode.name == "MEMOIZE":  # protocol 4 numbers memo entries in order
+            if top is not None:
+                memo[len(memo)] = top
+            continue
+        if opcode.name in ("BINPUT", "LONG_BINPUT", "PUT"):
+            if top is not None and isinstance(arg, int):
+                memo[arg] = top
+            continue
+        if opcode.name in ("BINGET", "LONG_BINGET", "GET") and isinstance(arg, int):
+            pushes.append(memo.get(arg))
+            continue
+        pushes.append(arg if isinstance(arg, str) and "UNICODE" in opcode.name else None)
+    return found
+
+
+def inspect_checkpoint(path: Path, model: str) -> CheckpointInfo:
+    """Return what the checkpoint at ``path`` holds; ConfigError unless it can be fine-tuned.
+
+    The pickle's globals are listed without running it, so a corrupt file, a file that is
+    not an ultralytics checkpoint, and a checkpoint of another task (segmentation,
+    classification, ...) are refused before anything is unpickled. The class names then
+    come from ultralytics' restricted loader (``weights_only``), which runs no code from
+    the file and installs no module the file names.
+    """
+    prefix = f"cv.train.model = {model!r}: {display_path(path)}"
+    try:
+        found = _pickled_globals(path)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError) as exc:
+        raise ConfigError(
+            f"{prefix} is not a PyTorch checkpoint ({_first_line(exc)}): the file is corrupt, "
+            f"truncated or of another format; replace it, or train from a YAML such as "
+            f"{DEFAULT_YOLO_MODEL}"
+        ) from None
+    model_classes = sorted(
+        {name.rpartition(".")[2] for name in found if name.startswith("ultralytics.nn.tasks.")}
+    )
+    if not model_classes:
+        raise ConfigError(
+            f"{prefix} holds no ultralytics model (a state_dict, or a YOLOv5 checkpoint?); give an "
+            "ultralytics detection checkpoint such as a best.pt of this project or yolov8n.pt"
+        )
+    tasks = sorted({_TASK_OF_MODEL_CLASS.get(name, name) for name in model_classes})
+    if tasks != ["detect"]:
+        raise ConfigError(
+            f"{prefix} is a {'/'.join(tasks)} checkpoint ({', '.join(model_classes)}), not a "
+            "detection one; this project trains detectors: give a detection checkpoint "
+            f"(e.g. yolov8n.pt) or a detection YAML such as {DEFAULT_YOLO_MODEL}"
+        )
+
+    from ultralytics.nn.tasks import torch_safe_load
+
+    try:
+        ckpt, _ = torch_safe_load(str(path), safe_only=True)
+        network = ckpt.get("ema") or ckpt.get("model")
+        names = getattr(network, "names", None) or {
+            i: str(i) for i in range(int(network.yaml["nc"]))
+        }
+    except Exception as exc:  # ultralytics raises TypeError, UnpicklingError, KeyError, ...
+        raise ConfigError(f"{prefix} cannot be loaded ({_first_line(exc)})") from None
+    if isinstance(names, list | tuple):
+        names = dict(enumerate(names))
+    return CheckpointInfo(_sha256(path), "detect", {int(k): str(v) for k, v in names.items()})
+
+
+def resolve_model(model: str) -> ResolvedModel:
+    """Return how to build ``model``: a shipped YAML, a local YAML or a local checkpoint.
+
+    Raises ConfigError (one line) when neither exists or a checkpoint cannot be
+    fine-tuned here (see :func:`inspect_checkpoint`); nothing is ever downloaded.
     """
     if model == DEFAULT_YOLO_MODEL and LOCAL_YOLO_WEIGHTS.is_file():
         return ResolvedModel(
             str(LOCAL_YOLO_WEIGHTS),
-            "weights",
+            "checkpoint",
             f"{display_path(LOCAL_YOLO_WEIGHTS)} (found at the repo root, used instead of {model})",
+            inspect_checkpoint(LOCAL_YOLO_WEIGHTS, model),
         )
     path = resolve_path(model)
     if path.suffix.lower() == ".pt":
@@ -167,7 +308,13 @@ def resolve_model(model: str) -> ResolvedModel:
                 f"is downloaded offline); copy it there or train from a YAML such as "
                 f"{DEFAULT_YOLO_MODEL}"
             )
-        return ResolvedModel(str(path), "weights", f"{display_path(path)} (local weights)")
+        info = inspect_checkpoint(path, model)
+        return ResolvedModel(
+            str(path),
+            "checkpoint",
+            f"{display_path(path)} (local checkpoint, {info.classes} classes, fine-tuned)",
+            info,
+        )
     if path.is_file():
         return ResolvedModel(str(path), "yaml", f"{display_path(path)} (local YAML, from scratch)")
     shipped = _shipped_model_yaml(model)
@@ -180,19 +327,37 @@ def resolve_model(model: str) -> ResolvedModel:
 
 
 # --------------------------------------------------------------------------- device
-def check_device(device: str) -> None:
-    """Raise ConfigError unless ``device`` exists on this machine (the schema checked its form)."""
+def resolve_device(device: str) -> str:
+    """Return the device ``auto`` stands for here: cuda if torch sees a GPU, else mps, else cpu."""
+    if device != "auto":
+        return device
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def check_device(device: str) -> str:
+    """Return the device to train on (``auto`` resolved); ConfigError unless it exists here.
+
+    The schema checked the form; explicit values are passed to ultralytics unchanged.
+    """
+    device = resolve_device(device)
     if device == "cpu":
-        return
+        return device
     import torch
 
     if device == "mps":
         if not torch.backends.mps.is_available():
             raise ConfigError("cv.train.device = 'mps': Apple MPS is not available here; use cpu")
-        return
+        return device
     if not torch.cuda.is_available():
         raise ConfigError(
-            f"cv.train.device = {device!r}: no CUDA device is visible on this machine; use cpu"
+            f"cv.train.device = {device!r}: no CUDA device is visible on this machine; use cpu "
+            "or auto"
         )
     indices = device.removeprefix("cuda").lstrip(":").split(",") if device != "cuda" else []
     count = torch.cuda.device_count()
@@ -202,3 +367,4 @@ def check_device(device: str) -> None:
                 f"cv.train.device = {device!r}: CUDA device {index} does not exist "
                 f"({count} visible)"
             )
+    return device

@@ -363,7 +363,9 @@ def write_decision_report(
             f"`{first['tags'].get('dataset', '?')}`, manifest sha256 "
             f"`{first['tags'].get('dataset_fingerprint', '?')[:12]}`"
         ),
-        "model": first["tags"].get("model_source", first["params"].get("model") or "?"),
+        "model": first["tags"].get(
+            "model_description", first["params"].get("model_resolved") or "?"
+        ),
         "experiment": tracking.experiment_name,
         "tracking_uri": tracking_uri(),
         "selection_rule": (

@@ -47,7 +47,7 @@ from src.cv.inputs import check_device, check_yolo_dataset, resolve_model
 from src.errors import DataError, OutputError
 from src.io_utils import display_path, staged_directory
 from src.tracking import check_tracking_available, log_flat_params, standard_tags, tracked_run
-from src.workarounds import configure_ultralytics
+from src.workarounds import configure_ultralytics, offline_train_args
 
 #: ultralytics' metric keys (results.csv and ``DetMetrics.results_dict``) → our names.
 FINAL_METRICS: dict[str, str] = {
@@ -187,7 +187,7 @@ def train_yolo(
     """
     dataset = check_yolo_dataset(data_yaml)
     model_ref = resolve_model(params.model)
-    check_device(params.device)
+    device = check_device(params.device)
     check_tracking_available()
     run_dir = Path(run_dir).resolve()
     _check_replaceable(run_dir)
@@ -201,7 +201,7 @@ def train_yolo(
         **{
             "dataset_fingerprint": dataset.fingerprint,
             "dataset": display_path(dataset.root),
-            "model_source": model_ref.description,
+            **model_ref.tags(),
             "config_name": run_name_for(params),
             **(tags or {}),
         }
@@ -211,6 +211,7 @@ def train_yolo(
             {
                 **params.model_dump(),
                 "model_resolved": model_ref.source,
+                "device_resolved": device,
                 "data": display_path(dataset.data_yaml),
                 "dataset": {
                     f"{split}_{what}": n
@@ -220,6 +221,8 @@ def train_yolo(
             }
         )
         with staged_directory(run_dir, marker=RUN_MARKER) as staging:
+            if progress:
+                print(f"device {device}, model {model_ref.description}", flush=True)
             model = YOLO(model_ref.source)
             if progress:
                 model.add_callback("on_fit_epoch_end", _progress_callback(params.epochs))
@@ -234,10 +237,10 @@ def train_yolo(
                 nbs=params.nbs or params.batch,
                 seed=params.seed,
                 patience=params.patience,
-                device=params.device,
+                device=device,
                 workers=params.workers,
                 deterministic=True,
-                amp=False,  # the AMP check downloads weights on CUDA machines
+                **offline_train_args(),
                 project=str(staging.parent),
                 name=staging.name,
                 exist_ok=True,

@@ -13,7 +13,7 @@ from cv_helpers import make_tiny_person
 
 from src.config import CvGridParams, CvTrainParams, get_config
 from src.cv import inputs
-from src.cv.inputs import check_device, check_yolo_dataset, resolve_model
+from src.cv.inputs import check_device, check_yolo_dataset, resolve_device, resolve_model
 from src.cv.training import run_name_for
 from src.errors import ConfigError, DataError
 
@@ -81,19 +81,85 @@ def test_repo_root_weights_replace_the_default_yaml(
     weights = tmp_path / "yolov8n.pt"
     weights.write_bytes(b"not really weights")
     monkeypatch.setattr(inputs, "LOCAL_YOLO_WEIGHTS", weights)
-    resolved = resolve_model("yolov8n.yaml")
-    assert (resolved.kind, resolved.source) == ("weights", str(weights))
+    # The default YAML gives way to the root file, which is checked like any checkpoint.
+    with pytest.raises(ConfigError) as info:
+        resolve_model("yolov8n.yaml")
+    assert str(info.value).startswith(f"cv.train.model = 'yolov8n.yaml': {weights} is not a")
     # Another YAML is taken at its word.
     assert resolve_model("yolov8s.yaml").kind == "yaml"
-    local = tmp_path / "mine.pt"
-    local.write_bytes(b"x")
-    assert resolve_model(str(local)).source == str(local)
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"", "is not a PyTorch checkpoint (BadZipFile"),
+        (bytes(range(256)) * 16, "is not a PyTorch checkpoint (BadZipFile"),
+        ("truncated", "is not a PyTorch checkpoint"),
+        ("state_dict", "holds no ultralytics model"),
+    ],
+)
+def test_unusable_weights_file_is_one_config_error_line(
+    tmp_path: Path, content: bytes | str, needle: str
+) -> None:
+    import torch
+
+    path = tmp_path / "model.pt"
+    if content == "state_dict":
+        torch.save({"conv.weight": torch.zeros(2, 2)}, path)
+    elif content == "truncated":
+        torch.save({"conv.weight": torch.zeros(64, 64)}, path)
+        path.write_bytes(path.read_bytes()[:300])
+    else:
+        assert isinstance(content, bytes)
+        path.write_bytes(content)
+    with pytest.raises(ConfigError) as info:
+        resolve_model(str(path))
+    message = str(info.value)
+    assert message.startswith(f"cv.train.model = '{path}': {path} ")
+    assert needle in message and "\n" not in message
 
 
 # --------------------------------------------------------------------------- device
 def test_unknown_device_is_rejected_by_the_schema() -> None:
-    with pytest.raises(ValueError, match="cpu, mps, cuda"):
+    with pytest.raises(ValueError, match="auto, cpu, mps, cuda"):
         CvTrainParams(device="gpu")
+    assert CvTrainParams().device == "auto"
+    assert get_config().cv.train.device == "auto"  # params.yaml
+
+
+def _machine(monkeypatch: pytest.MonkeyPatch, *, cuda: int = 0, mps: bool = False) -> None:
+    """Make torch report ``cuda`` GPUs and MPS as given."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+
+
+@pytest.mark.parametrize(
+    ("cuda", "mps", "expected"),
+    [(2, True, "cuda"), (1, False, "cuda"), (0, True, "mps"), (0, False, "cpu")],
+)
+def test_auto_device_prefers_cuda_then_mps_then_cpu(
+    monkeypatch: pytest.MonkeyPatch, cuda: int, mps: bool, expected: str
+) -> None:
+    _machine(monkeypatch, cuda=cuda, mps=mps)
+    assert resolve_device("auto") == expected
+    assert check_device("auto") == expected
+
+
+def test_explicit_devices_are_kept_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    _machine(monkeypatch, cuda=2, mps=False)
+    for device in ("cpu", "cuda", "cuda:1", "1", "0,1"):
+        assert check_device(device) == device
+    with pytest.raises(ConfigError, match=r"CUDA device 2 does not exist \(2 visible\)"):
+        check_device("0,2")
+    with pytest.raises(ConfigError, match="Apple MPS is not available"):
+        check_device("mps")
+    _machine(monkeypatch, cuda=0, mps=True)
+    assert check_device("mps") == "mps"
+    with pytest.raises(ConfigError, match="no CUDA device is visible"):
+        check_device("cuda:0")
 
 
 def test_absent_cuda_device_is_a_config_error() -> None:
@@ -103,7 +169,7 @@ def test_absent_cuda_device_is_a_config_error() -> None:
         pytest.skip("this machine has CUDA")
     with pytest.raises(ConfigError, match="no CUDA device"):
         check_device("cuda:0")
-    check_device("cpu")
+    assert check_device("cpu") == "cpu"
 
 
 # --------------------------------------------------------------------------- dataset
