@@ -26,6 +26,8 @@ POETRY_EXPORT_VERSION ?= 1.10.1
 
 MLFLOW_HOST ?= 127.0.0.1
 MLFLOW_PORT ?= 5000
+# `make serve` / `make serve-yolo`: the champions behind `mlflow models serve` (one at a time).
+SERVE_PORT ?= 5001
 # A local folder outside git acts as the default DVC remote (offline push/pull).
 DVC_REMOTE_DIR ?= $(abspath $(CURDIR)/../.dvc-remote-mlops-reference)
 
@@ -177,6 +179,14 @@ zenml-down: $(INSTALLED) ## Stop ZenML's local server; the client goes back to i
 
 report: $(INSTALLED) ## Write reports/decision_<grid>.md from the latest grid's MLflow runs
 	$(PY) -m src.cv.report
+
+##@ Serving: the registry's champions over REST (mlflow models serve, --env-manager local)
+.PHONY: serve serve-yolo
+serve: $(INSTALLED) ## Serve models:/iris-classifier@champion on 127.0.0.1:5001/invocations (SERVE_PORT=...)
+	$(PY) -m src.tracking_cli serve iris --host $(MLFLOW_HOST) --port $(SERVE_PORT)
+
+serve-yolo: $(INSTALLED) ## Serve models:/yolo-tiny-person@champion (base64 images in, detections out)
+	$(PY) -m src.tracking_cli serve yolo --host $(MLFLOW_HOST) --port $(SERVE_PORT)
 
 ##@ Full stack: S3 + MLflow server + ZenML server (src/services; selected by .env, see .env.example)
 # `docker compose` (v2) when the Docker CLI has it, else Debian's docker-compose (v1).
