@@ -68,3 +68,73 @@ def log_grid_run(
         "train_seconds": seconds,
         "mlflow_run_id": run.info.run_id,
     }
+
+
+# --------------------------------------------------------------------------- checkpoints
+_CHECKPOINT_PROBE = """
+import json, sys
+from pathlib import Path
+from src.workarounds import configure_ultralytics, offline_train_args
+
+configure_ultralytics()
+from ultralytics import YOLO
+
+data, out, epochs, imgsz = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+YOLO("yolov8n.yaml").train(
+    data=str(data), epochs=epochs, imgsz=imgsz, batch=8, workers=0, device="cpu", seed=0,
+    deterministic=True, project=str(out.parent), name=out.name, exist_ok=True, plots=False,
+    val=False, verbose=False, **offline_train_args(),
+)
+for task in sys.argv[5:]:  # built from the YAML and saved, never trained: enough to be refused
+    YOLO(f"yolov8n-{task}.yaml").save(str(out / f"untrained-{task}.pt"))
+print(json.dumps({"best": str(out / "weights" / "best.pt")}))
+"""
+
+
+def coco_names() -> dict[int, str]:
+    """Return COCO's 80 class names, from the dataset YAML that ships inside ultralytics."""
+    import importlib.util
+
+    import yaml
+
+    spec = importlib.util.find_spec("ultralytics")
+    assert spec is not None and spec.origin is not None
+    shipped = Path(spec.origin).parent / "cfg" / "datasets" / "coco128.yaml"
+    names: dict[int, str] = yaml.safe_load(shipped.read_text())["names"]
+    assert len(names) == 80
+    return names
+
+
+def make_coco80_dataset(root: Path, *, images: int = 16, imgsz: int = 64, seed: int = 1) -> Path:
+    """Return the data.yaml (nc 80, COCO names) of an unfiltered synthetic COCO128 under root."""
+    import yaml
+
+    source = root / "coco128"
+    make_synthetic_coco128(source, SyntheticCocoParams(images=images, imgsz=imgsz, seed=seed))
+    data_yaml = root / "coco80.yaml"
+    spec = {"path": str(source), "train": "images/train2017", "val": "images/train2017",
+            "nc": 80, "names": coco_names()}  # fmt: skip
+    data_yaml.write_text(yaml.safe_dump(spec))
+    return data_yaml
+
+
+def make_coco80_checkpoint(
+    root: Path, *, epochs: int = 1, imgsz: int = 32, other_tasks: tuple[str, ...] = ()
+) -> Path:
+    """Return the best.pt of a YOLOv8n trained from yolov8n.yaml on 80 synthetic COCO classes.
+
+    Trained in a fresh interpreter (ultralytics patches process-wide state on import);
+    ``other_tasks`` (``seg``, ``cls``) also saves untrained checkpoints of those tasks
+    beside it, as ``untrained-<task>.pt``.
+    """
+    from tests.probes import run_probe
+
+    data_yaml = make_coco80_dataset(root)
+    out = root / "coco80_run"
+    env = {"YOLO_CONFIG_DIR": str(root / "yolo-config"), "YOLO_OFFLINE": "1"}
+    result = run_probe(
+        _CHECKPOINT_PROBE, str(data_yaml), str(out), str(epochs), str(imgsz), *other_tasks, env=env
+    )
+    best = Path(result["best"])
+    assert best.is_file()
+    return best

@@ -61,3 +61,50 @@ def test_zenml_tracker_blanks_the_uri_and_pinning_restores_it(tmp_path: Path) ->
     data = run_probe(PIN_PROBE, uri, env={"ZENML_CONFIG_PATH": str(tmp_path / "zenml")})
     assert data["blanked"] == ""  # what ZenML's tracker leaves after every step
     assert data["env"] == uri and data["mlflow"] == uri
+
+
+AMP_PROBE = """
+import json
+import torch
+from ultralytics.utils import checks, downloads
+from src.workarounds import offline_train_args
+
+fetched = []
+
+
+def refuse(file, *args, **kwargs):
+    fetched.append(str(file).rsplit("/", 1)[-1])
+    raise ConnectionError("refused by the probe")
+
+
+downloads.attempt_download_asset = refuse  # where ultralytics' checkpoint loader finds it
+torch.cuda.get_device_name = lambda *args, **kwargs: "NVIDIA H200"
+
+
+class OnCuda:
+    device = torch.device("cuda", 0)
+
+
+class CudaModel:  # all check_amp reads of the model it is given
+    stride = torch.tensor([32.0])
+
+    def parameters(self):
+        return iter([OnCuda()])
+
+
+amp = checks.check_amp(CudaModel())
+print(json.dumps({"amp": amp, "fetched": fetched, "args": offline_train_args()}))
+"""
+
+
+def test_amp_check_fetches_weights_on_cuda(tmp_path: Path) -> None:
+    """Still needed: on a CUDA device ultralytics' AMP check goes for yolo26n.pt, offline too.
+
+    The fetch is refused here, as it would fail offline; the training arguments turn AMP off,
+    and with it the check (tests/integration/cv/test_finetune.py proves no check runs).
+    """
+    env = {"YOLO_CONFIG_DIR": str(tmp_path / "yolo"), "YOLO_OFFLINE": "1"}
+    data = run_probe(AMP_PROBE, env=env)
+    assert data["fetched"] == ["yolo26n.pt"]
+    assert data["amp"] is True  # offline it shrugs and trains with AMP, unchecked
+    assert data["args"] == {"amp": False}
