@@ -175,6 +175,7 @@ def test_split_sizes_round_down_val_and_test(
         ({"classes": [0, 0]}, "cv.dataset.classes = [0, 0]: lists the same class twice"),
         ({"classes": []}, "cv.dataset.classes = []: List should have at least 1 item"),
         ({"train": 48}, "cv.dataset.train = 48: Input should be less than or equal to 1"),
+        ({"val": 1e-7}, "train 0.6 and val 1e-07 are too small: no split of up to a million"),
     ],
 )
 def test_dataset_fractions_are_validated_in_one_line(

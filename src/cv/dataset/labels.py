@@ -1,8 +1,9 @@
 """YOLO label files: the one validator of a label line, and the reader of a label file.
 
-A line is ``class x y w h``: an integer class id in [0, 79] (COCO's 80 classes) and four
-finite numbers in [0, 1]. A bad line is a :class:`DataError` naming ``file:line`` and the
-rule; a caller that skips invalid input instead counts it in a :class:`SkippedInvalid`.
+A line is ``class x y w h``: an integer class id in [0, 79] (COCO's 80 classes; a dataset
+with its own data.yaml bounds ids by its classes instead) and four finite numbers in [0, 1].
+A bad line is a :class:`DataError` naming ``file:line`` and the rule; a caller that skips
+invalid input instead counts it in a :class:`SkippedInvalid`.
 The dataset build and the check before a training (:mod:`src.cv.inputs`) both read labels
 here, the latter with its dataset's class count and boxes that must have an area.
 """

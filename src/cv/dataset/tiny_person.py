@@ -1,19 +1,25 @@
-"""The tiny person dataset: a single-class YOLO dataset cut from a COCO128-layout folder.
+"""The tiny person dataset: the classes of ``cv.dataset.classes`` (person by default) cut
+from a YOLO-format source.
 
-:func:`build_tiny_person_dataset` reads ``<source>/images/train2017`` and
-``<source>/labels/train2017`` (YOLO format, 80 COCO classes, person = 0), the real COCO128
-download or the synthetic stand-in of :mod:`src.cv.dataset.synthetic`, and writes::
+:func:`build_tiny_person_dataset` reads a COCO128-layout folder (``<source>/images/train2017``
+and ``<source>/labels/train2017``, 80 COCO classes, person = 0: the real COCO128 download or
+the synthetic stand-in of :mod:`src.cv.dataset.synthetic`) or any YOLO dataset with a
+``data.yaml`` (its train/val/test image folders pooled, labels where ultralytics looks, class
+names from ``names``), and writes::
 
-    <output>/images/{train,val,test}/*.jpg   images with at least one person
-    <output>/labels/{train,val,test}/*.txt   their person lines only (class 0)
-    <output>/data.yaml                       train/val/test folders, names: {0: person}
+    <output>/images/{train,val,test}/*.jpg   images with at least one box of a kept class
+    <output>/labels/{train,val,test}/*.txt   those boxes only, renumbered 0..k-1
+    <output>/data.yaml                       train/val/test folders, names (e.g. {0: person})
     <output>/manifest.json                   files with sha256, counts, boxes, source, params
 
-* Every label line of the source is validated: 5 fields, an integer class id in [0, 79],
-  finite numbers, x/y/w/h in [0, 1]. A bad line is a :class:`DataError` naming
-  ``file:line`` and the rule; with ``skip_invalid=True`` it is skipped and counted.
+* Every label line of the source is validated: 5 fields, an integer class id in [0, 79]
+  (or within the data.yaml's classes), finite numbers, x/y/w/h in [0, 1]. A bad line is a
+  :class:`DataError` naming ``file:line`` and the rule; with ``skip_invalid=True`` it is
+  skipped and counted. A kept class the source does not have is a DataError too.
 * The split is a pure function of the seed and the file names (images sorted by
-  ``sha256("<seed>:<stem>")``), so it is the same on every machine and library version.
+  ``sha256("<seed>:<stem>")``), so it is the same on every machine and library version: the
+  first ``max_images`` of that order are cut into train, val and test by the fractions of
+  :func:`src.config.split_sizes` (val and test floor, train the rest).
 * With ``letterbox`` set, images are scaled to fit a square of that size and padded with
   grey (never squashed), and boxes are moved with them; otherwise files are copied as-is.
 * ``data.yaml`` has no ``path:`` key: ultralytics then resolves the folders against the
