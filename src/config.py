@@ -208,7 +208,12 @@ class TinyPersonDatasetParams(StrictModel):
                 f"(train {self.train:g}, val {self.val:g}, test {self.test:g})"
             )
         needed = min_images_for(self.train, self.val, self.test)
-        if self.max_images is not None and (needed is None or needed > self.max_images):
+        if needed is None:
+            raise ValueError(
+                f"train {self.train:g} and val {self.val:g} are too small: no split of up to "
+                "a million images has a train and a val image"
+            )
+        if self.max_images is not None and needed > self.max_images:
             raise ValueError(
                 f"max_images {self.max_images} is too few for a non-empty train and val split "
                 f"with train {self.train:g}, val {self.val:g}, test {self.test:g} "
