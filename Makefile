@@ -130,9 +130,8 @@ dvc-metrics: $(INSTALLED) ## Show metrics, and their diff against the last commi
 	$(DVC) metrics show
 	$(DVC) metrics diff
 
-dvc-plots: $(INSTALLED) ## Render DVC plots to reports/plots (HTML needs a browser online for Vega)
-	$(DVC) plots show --out reports/plots
-	@echo "Offline PNGs: reports/evaluation/*.png"
+dvc-plots: $(INSTALLED) ## Render DVC plots to reports/plots/index.html (draws offline: Vega bundled)
+	$(PY) tools/render_dvc_plots.py --out reports/plots
 
 dvc-push: dvc-init ## Push data and models to the default DVC remote
 	$(DVC) push

@@ -3,12 +3,9 @@ artifacts in the S3 bucket, and the MLflow UI in a headless browser."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
-
+from tests.browser import colours, needs_chromium, run_chromium
 from tests.integration.services.conftest import IrisRun, Stack
 
 
@@ -50,55 +47,20 @@ def test_iris_artifacts_are_in_the_s3_bucket(stack: Stack, iris_run: IrisRun) ->
     assert any(key.endswith("/artifacts/MLmodel") for key in model_keys), model_keys
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if path := shutil.which(name):
-            return path
-    return None
-
-
-@pytest.mark.skipif(
-    _chromium() is None,
-    reason="no chromium: `make test-tools` installs Debian's chromium with apt-get (needs root)",
-)
+@needs_chromium
 def test_mlflow_ui_shows_the_iris_runs(stack: Stack, iris_run: IrisRun, tmp_path: Path) -> None:
     from PIL import Image
 
-    browser = _chromium()
-    assert browser is not None
     url = f"{stack.settings.mlflow_url}/#/experiments/{iris_run.mlflow['experiment_id']}/runs"
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1600,1000",
-        # The UI is a single-page app: give its scripts time to fetch and draw the runs.
-        "--virtual-time-budget=30000",
-    ]
-
-    def chromium(*extra: str, profile: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [browser, *flags, f"--user-data-dir={tmp_path / profile}", *extra, url],
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
-
-    dom = chromium("--dump-dom", profile="dom")
+    dom = run_chromium(url, "--dump-dom", profile=tmp_path / "dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert "stack-iris" in dom.stdout, "the runs table does not list the Iris run"
     assert "iris-classifier" in dom.stdout
     screenshot = tmp_path / "mlflow_iris_runs.png"
-    shot = chromium(f"--screenshot={screenshot}", profile="shot")
+    shot = run_chromium(url, f"--screenshot={screenshot}", profile=tmp_path / "shot")
     assert shot.returncode == 0 and screenshot.is_file(), shot.stderr[-2000:]
     with Image.open(screenshot) as image:
         assert image.size == (1600, 1000)
-        # A drawn page, not a blank or error screen of one or two colours.
-        assert len(image.convert("RGB").getcolors(maxcolors=1 << 20) or []) > 50
+    # A drawn page, not a blank or error screen of one or two colours.
+    assert colours(screenshot) > 50
     print(f"MLflow UI screenshot: {screenshot}")
