@@ -168,6 +168,15 @@ def _swap_into_place(staging: Path, target: Path) -> None:
         shutil.rmtree(backup, ignore_errors=True)
 
 
+def md5_file(path: Path) -> str:
+    """Return the md5 of a file's bytes: the hash DVC records for it in dvc.lock."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
     """Return the hex sha256 of a file's bytes."""
     digest = hashlib.sha256()

@@ -55,6 +55,24 @@ def pinned_requirements() -> Iterator[None]:
             module.warn_dependency_requirement_mismatches = original
 
 
+def local_dataset_source(path: Path) -> Any:
+    """Return MLflow's dataset source for a local file, without its ambiguity warning.
+
+    Targets mlflow 3.17.2: it registers ``LocalArtifactDatasetSource`` for both the empty
+    and the ``file`` scheme, so resolving any local path warns that the source "can be
+    interpreted in multiple ways", then picks that same class. Proved by
+    tests/integration/training/test_train_mlflow.py::
+    test_each_run_logs_its_train_and_test_tables_as_datasets (both: needed, and works).
+    """
+    import warnings
+
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The specified dataset source can be")
+        return resolve_dataset_source(str(path.resolve()))
+
+
 # --------------------------------------------------------------------------- skops
 class _RefuseTorch(importlib.abc.MetaPathFinder):
     """Meta-path finder that makes ``import torch`` fail (only while skops scans sklearn)."""

@@ -44,6 +44,7 @@ from src.io_utils import (
     atomic_write_bytes,
     atomic_write_json,
     ensure_writable_dir,
+    md5_file,
     sha256_bytes,
     sha256_file,
     sha256_text,
@@ -161,7 +162,8 @@ def train_model(
     # One unit of work: the run is logged (and FINISHED), the new files are staged and
     # checked, and only then is the version registered and the files swapped in.
     if use_mlflow:
-        metadata["mlflow"] = _track(model, report, metadata, effective, test[features], run_name)
+        datasets = [("training", train, train_csv), ("evaluation", test, test_csv)]
+        metadata["mlflow"] = _track(model, report, metadata, effective, datasets, run_name)
     staging = _stage_outputs(models_dir, model_bytes, metadata, report.metrics) if save else None
     try:
         with signals_deferred():  # Ctrl-C / SIGTERM wait until registry and files agree
@@ -268,18 +270,24 @@ def _track(
     report: Any,
     metadata: dict[str, Any],
     params: Params,
-    test_features: Any,
+    datasets: list[tuple[str, Any, Path]],
     run_name: str | None,
 ) -> dict[str, Any]:
-    """Log one training as one MLflow run (FINISHED on return); return its ids."""
+    """Log one training as one MLflow run (FINISHED on return); return its ids.
+
+    ``datasets`` are ``(context, frame, csv)``: each is logged as the run's input, named
+    for its split, with the file as source and its md5 (DVC's hash of it) as digest, so
+    the UI's Dataset column says which data trained and scored the run.
+    """
     import mlflow
     import mlflow.sklearn
+    from mlflow.data.pandas_dataset import from_pandas
     from mlflow.models import infer_signature
 
     from src import tracking
     from src.iris.metrics import confusion_figure
     from src.iris.model_io import SKOPS_TRUSTED_TYPES, model_requirements
-    from src.workarounds import import_skops_io, pinned_requirements
+    from src.workarounds import import_skops_io, local_dataset_source, pinned_requirements
 
     settings = params.mlflow
     data_hash = sha256_text(metadata["data"]["train_sha256"] + metadata["data"]["test_sha256"])
@@ -296,13 +304,22 @@ def _track(
             {"data": metadata["params"]["data"], "train": metadata["params"]["train"]}
         )
         mlflow.log_metrics(report.flat_metrics())
+        for context, frame, csv in datasets:
+            dataset = from_pandas(
+                frame,
+                source=local_dataset_source(csv),
+                name=f"iris-{'train' if context == 'training' else 'test'}",
+                targets=IRIS_TARGET,
+                digest=md5_file(csv),
+            )
+            mlflow.log_input(dataset, context=context)
         mlflow.log_figure(confusion_figure(report), "evaluation/confusion_matrix.png")
         mlflow.log_dict(
             {"labels": list(report.labels), "matrix": report.confusion},
             "evaluation/confusion_matrix.json",
         )
         mlflow.log_text(report.report_text, "evaluation/classification_report.txt")
-        example = test_features.head(5)
+        example = datasets[-1][1][list(IRIS_FEATURES)].head(5)
         import_skops_io()  # log_model saves with skops; this import skips loading torch
         # model_requirements() pins the installed versions: MLflow's check would compare
         # them with themselves.

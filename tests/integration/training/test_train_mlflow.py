@@ -155,3 +155,33 @@ def test_experiments_log_five_or_more_runs(
     client = MlflowClient(uri)
     for row in rows:
         assert client.get_run(row["run_id"]).info.status == "FINISHED"
+
+
+def test_each_run_logs_its_train_and_test_tables_as_datasets(
+    store: tuple[str, Path], tmp_path: Path
+) -> None:
+    import hashlib
+    import warnings
+
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+
+    uri, processed = store
+    with pytest.warns(UserWarning, match="can be interpreted in multiple ways"):
+        resolve_dataset_source(str(processed / "train.csv"))  # why the workaround exists
+    with warnings.catch_warnings():  # ... and that it works: the training does not warn
+        warnings.filterwarnings("error", message="The specified dataset source")
+        metadata = train(store, tmp_path / "models", run_name="with-datasets")
+    run = MlflowClient(uri).get_run(metadata["mlflow"]["run_id"])
+    inputs = {
+        next(t.value for t in d.tags if t.key == "mlflow.data.context"): d.dataset
+        for d in run.inputs.dataset_inputs
+    }
+    assert set(inputs) == {"training", "evaluation"}
+    for context, split in (("training", "train"), ("evaluation", "test")):
+        dataset = inputs[context]
+        csv = processed / f"{split}.csv"
+        assert dataset.name == f"iris-{split}"
+        assert dataset.digest == hashlib.md5(csv.read_bytes()).hexdigest()  # DVC's hash
+        assert str(csv.resolve()) in dataset.source
+        profile = json.loads(dataset.profile)
+        assert profile["num_rows"] == metadata["data"][f"{split}_rows"]
