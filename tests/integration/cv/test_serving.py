@@ -187,6 +187,42 @@ def test_champion_pyfunc_detects_in_real_photos(store: Store) -> None:
     assert sum(map(len, low)) >= sum(map(len, default))
 
 
+_WITHOUT_THE_PROJECT = """
+import json, sys
+sys.meta_path = [f for f in sys.meta_path if "Editable" not in repr(f)]  # the editable install
+sys.path = [p for p in sys.path if p not in ("", sys.argv[1])]
+import mlflow.pyfunc
+import pandas as pd
+model = mlflow.pyfunc.load_model(sys.argv[2])
+import src.cv.serving
+frame = pd.DataFrame({"image": [src.cv.serving.encode_image_file(sys.argv[3])]})
+print(json.dumps({"module": src.cv.serving.__file__, "predictions": model.predict(frame)}))
+"""
+
+
+def test_the_model_carries_its_code_and_predicts_without_the_project(
+    store: Store, tmp_path: Path
+) -> None:
+    import mlflow.pyfunc
+
+    root = Path(src.tracking.__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_THE_PROJECT, str(root), YOLO_CHAMPION, str(PHOTOS[1])],
+        cwd=tmp_path,
+        env=tool_env(MLFLOW_TRACKING_URI=store.uri),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    # src.cv.serving came from the model's own code folder, not from the repo.
+    assert not Path(answer["module"]).resolve().is_relative_to(root)
+    assert Path(answer["module"]).parts[-4:] == ("code", "src", "cv", "serving.py")
+    frame = _photo_frame().iloc[[1]]
+    assert answer["predictions"] == mlflow.pyfunc.load_model(YOLO_CHAMPION).predict(frame)
+
+
 def test_yolo_server_answers_what_the_local_pyfunc_predicts(store: Store, yolo_server: str) -> None:
     import mlflow.pyfunc
 
