@@ -48,3 +48,11 @@ def tool_env(**extra: str) -> dict[str, str]:
     }
     env.update(extra)
     return env
+
+
+def copy_with_store(root: Path, migrated_mlflow_db: Path) -> tuple[Path, dict[str, str]]:
+    """Return a fresh copy under ``root/repo`` and a tool environment whose MLflow store is
+    a copy of the session's migrated one (``root/mlflow.db``)."""
+    shutil.copyfile(migrated_mlflow_db, root / "mlflow.db")
+    env = tool_env(MLFLOW_TRACKING_URI=f"sqlite:///{root / 'mlflow.db'}")
+    return copy_repo(root / "repo"), env

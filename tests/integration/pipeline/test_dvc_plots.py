@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,16 +9,13 @@ from pathlib import Path
 import pytest
 
 from tests.browser import colours, needs_chromium, run_chromium
-from tests.repo_copy import copy_repo, tool_env
+from tests.repo_copy import copy_with_store
 
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: Path) -> Path:
     """Return the plots page of a fresh copy after ``dvc repro evaluate``."""
-    root = tmp_path_factory.mktemp("dvc-plots")
-    shutil.copyfile(migrated_mlflow_db, root / "mlflow.db")
-    env = tool_env(MLFLOW_TRACKING_URI=f"sqlite:///{root / 'mlflow.db'}")
-    repo = copy_repo(root / "repo")
+    repo, env = copy_with_store(tmp_path_factory.mktemp("dvc-plots"), migrated_mlflow_db)
     subprocess.run(["dvc", "repro", "evaluate"], cwd=repo, env=env, check=True,
                    capture_output=True)  # fmt: skip
     out = repo / "reports" / "plots"

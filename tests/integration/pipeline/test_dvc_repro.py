@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.repo_copy import copy_repo, tool_env
+from tests.repo_copy import copy_with_store
 
 #: Outputs that are pure functions of code, params and data. metadata.json (MLflow
 #: run id, git commit) and the exported MLflow model (its MLmodel has a creation
@@ -64,10 +64,7 @@ class Reproduced:
 @pytest.fixture(scope="module")
 def reproduced(tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: Path) -> Reproduced:
     """Return a fresh copy of the repo after one ``dvc repro``; tests never change it."""
-    root = tmp_path_factory.mktemp("dvc-repo")
-    shutil.copyfile(migrated_mlflow_db, root / "mlflow.db")
-    env = tool_env(MLFLOW_TRACKING_URI=f"sqlite:///{root / 'mlflow.db'}")
-    path = copy_repo(root / "repo")
+    path, env = copy_with_store(tmp_path_factory.mktemp("dvc-repo"), migrated_mlflow_db)
     committed = (path / "dvc.lock").read_text()
     output = dvc(path, "repro", env=env)
     return Reproduced(
