@@ -392,9 +392,25 @@ class PromotionDecision:
     previous_champion: str | None
     previous_value: float | None
     promoted: bool
+    #: The quality floor a champion must reach, when one is set.
+    floor: float | None = None
+
+    @property
+    def below_floor(self) -> bool:
+        return self.floor is not None and self.value < self.floor
 
     @property
     def summary(self) -> str:
+        if self.below_floor:
+            kept = (
+                f"v{self.previous_champion} stays {CHAMPION_ALIAS}"
+                if self.previous_champion is not None
+                else f"no {CHAMPION_ALIAS} yet"
+            )
+            return (
+                f"{self.model_name} v{self.version} ({self.metric}={self.value:.4f}) is below "
+                f"the floor {self.floor:g} for {CHAMPION_ALIAS}: {CHALLENGER_ALIAS} only; {kept}"
+            )
         if self.previous_champion is None:
             return (
                 f"{self.model_name} v{self.version} is the first {CHAMPION_ALIAS} "
@@ -496,6 +512,7 @@ def promote_if_better(
     value: float,
     allow_ties: bool,
     set_challenger: bool = False,
+    floor: float | None = None,
 ) -> PromotionDecision:
     """Move the ``champion`` alias to ``version`` when it beats the current champion.
 
@@ -503,6 +520,8 @@ def promote_if_better(
     rule: a retrain on new code or data wins a tie); ``False`` requires a strict
     improvement (the YOLO grid rule). Higher metric values are better.
     With ``set_challenger`` the version first receives the ``challenger`` alias.
+    Below ``floor`` a version never becomes champion, even the first one: it gets the
+    ``challenger`` alias instead, so it can be inspected but is never served by default.
     """
     mlflow = _import_mlflow()
     client = mlflow.MlflowClient(tracking_uri())
@@ -513,7 +532,10 @@ def promote_if_better(
             client.set_registered_model_alias(name, CHALLENGER_ALIAS, version)
         current = _alias_version(client, name, CHAMPION_ALIAS)
         previous_value = _version_metric(client, current, metric) if current is not None else None
-        if current is None or previous_value is None:
+        if floor is not None and value < floor:
+            promoted = False
+            client.set_registered_model_alias(name, CHALLENGER_ALIAS, version)
+        elif current is None or previous_value is None:
             promoted = True
         elif allow_ties:
             promoted = value >= previous_value
@@ -529,4 +551,5 @@ def promote_if_better(
         previous_champion=None if current is None else str(current.version),
         previous_value=previous_value,
         promoted=promoted,
+        floor=floor,
     )
