@@ -345,6 +345,12 @@ class CvTrackingParams(StrictModel):
     experiment_name: str = Field("yolo-tiny-person", min_length=1)
     registered_model_name: str = Field("yolo-tiny-person", min_length=1)
     selection_metric: SelectionMetric = "map50_95"
+    min_champion_metric: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="A grid's best below this selection_metric is registered as challenger only",
+    )
 
 
 class CvParams(StrictModel):

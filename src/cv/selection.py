@@ -8,7 +8,9 @@ The rule (documented in the README and printed in the decision report):
    ``mlflow models serve``) becomes a new version of ``cv.tracking.registered_model_name``
    with alias ``challenger``;
 3. it also takes alias ``champion`` only if its metric is strictly higher than the current
-   champion's (:func:`src.tracking.promote_if_better` with ``allow_ties=False``).
+   champion's (:func:`src.tracking.promote_if_better` with ``allow_ties=False``) and at
+   least ``cv.tracking.min_champion_metric`` (a grid whose best found nothing never
+   becomes the model served by default).
 
 The decision is written back as tags on the best MLflow run (``registry.*``), so the
 report can be regenerated later from MLflow alone.
@@ -99,6 +101,7 @@ def register_best(best: dict[str, Any], tracking: CvTrackingParams) -> Promotion
         value=value,
         allow_ties=False,
         set_challenger=True,
+        floor=tracking.min_champion_metric,
     )
     client = mlflow.MlflowClient(tracking_uri())
     for key, tag in (

@@ -69,3 +69,18 @@ def test_registry_challenger_always_champion_only_if_strictly_better(
     )
     assert (Path(downloaded) / "artifacts" / "best.pt").read_bytes() == b"weights of better"
     assert (Path(downloaded) / "code" / "src" / "cv" / "serving.py").is_file()
+
+
+def test_a_grid_best_below_the_floor_is_challenger_never_champion(
+    tmp_path: Path, mlflow_store: str
+) -> None:
+    import mlflow
+
+    client = mlflow.MlflowClient(mlflow_store)
+    empty = register_best(_fake_run(tmp_path, "found-nothing", 0.0, 10, "grid-1"), TRACKING)
+    assert not empty.promoted and empty.below_floor
+    assert "below the floor 0.01 for champion: challenger only; no champion yet" in empty.summary
+    model = client.get_registered_model(TRACKING.registered_model_name)
+    assert {alias: str(v) for alias, v in model.aliases.items()} == {"challenger": "1"}
+    useful = register_best(_fake_run(tmp_path, "useful", 0.2, 10, "grid-2"), TRACKING)
+    assert useful.promoted  # the first version above the floor becomes the first champion
