@@ -66,10 +66,20 @@ def _fresh_config_cache() -> Iterator[None]:
     clear_config_cache()
 
 
+#: Environment variables MLflow itself sets in the process.
+_MLFLOW_PROCESS_VARIABLES = (
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_REGISTRY_URI",
+    "MLFLOW_EXPERIMENT_ID",
+    "MLFLOW_EXPERIMENT_NAME",
+    "MLFLOW_RUN_ID",
+)
+
+
 @pytest.fixture(autouse=True)
 def _reset_mlflow_state() -> Iterator[None]:
     """Leave MLflow's process-wide state as the test found it, whatever the test did."""
-    saved_uri = os.environ.get("MLFLOW_TRACKING_URI")
+    saved = {name: os.environ.get(name) for name in _MLFLOW_PROCESS_VARIABLES}
     yield
     if "mlflow" in sys.modules:
         import mlflow
@@ -80,10 +90,11 @@ def _reset_mlflow_state() -> Iterator[None]:
         mlflow.set_tracking_uri(None)  # type: ignore[arg-type]  # None means "unset"
         mlflow.set_registry_uri(None)  # type: ignore[arg-type]
         mlflow.tracking.fluent._active_experiment_id = None
-    if saved_uri is None:
-        os.environ.pop("MLFLOW_TRACKING_URI", None)
-    else:
-        os.environ["MLFLOW_TRACKING_URI"] = saved_uri
+    for name, value in saved.items():  # mlflow.set_tracking_uri / set_experiment write them
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     if "src.tracking" in sys.modules:
         sys.modules["src.tracking"]._experiment_ids.clear()
 
