@@ -154,7 +154,8 @@ ZENML_LOCAL_PORT ?= 8237
 ZENML_DOTENV_STATE := $(shell sed -n 's/^ZENML_CONFIG_PATH=//p' .env 2>/dev/null | tail -n 1)
 zenml-%: export ZENML_CONFIG_PATH ?= $(abspath $(or $(ZENML_DOTENV_STATE),$(CURDIR)/.zenml-state))
 zenml-%: export ZENML_AUTO_OPEN_DASHBOARD ?= false
-.PHONY: cv-train zenml-init zenml-stack-local zenml-baseline zenml-grid zenml-up zenml-down report
+.PHONY: cv-train zenml-init zenml-stack-local zenml-baseline zenml-grid zenml-up zenml-down report \
+  yolo-figures
 cv-train: $(INSTALLED) ## Train YOLOv8n once with cv.train into one MLflow run (ARGS="--epochs 2 --imgsz 64")
 	$(PY) -m src.train_cv $(ARGS)
 
@@ -175,6 +176,10 @@ zenml-up: $(INSTALLED) ## Start ZenML's local server and dashboard on http://127
 
 zenml-down: $(INSTALLED) ## Stop ZenML's local server; the client goes back to its local store
 	$(BIN)/zenml logout --local
+
+FIGURES ?= baseline,finetune,grid
+yolo-figures: $(INSTALLED) ## Measure the README's YOLO tables with this machine's name on them (~15 min; FIGURES=baseline)
+	$(PY) tools/yolo_figures.py --only $(FIGURES)
 
 report: $(INSTALLED) ## Write reports/decision_<grid>.md from the latest grid's MLflow runs
 	$(PY) -m src.cv.report
