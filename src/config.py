@@ -12,6 +12,7 @@ import difflib
 import itertools
 import math
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -426,6 +427,11 @@ def validate_section(model: type[M], data: Any, source: str, prefix: str = "") -
         return model.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(source, exc, model, prefix)) from None
+
+
+def flags_given(args: Any, names: Iterable[str]) -> dict[str, Any]:
+    """Return ``{name: value}`` for each of ``names`` the command line set (not None)."""
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
 
 
 def with_overrides(section: M, source: str = "overrides", prefix: str = "", **overrides: Any) -> M:

@@ -24,6 +24,7 @@ from src.config import (
     CV_MODELS_DIR,
     CV_RUNS_DIR,
     CvTrainParams,
+    flags_given,
     get_config,
     resolve_path,
     with_overrides,
@@ -72,9 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     """Train once with the validated params; return the exit code."""
     args = build_parser().parse_args(argv)
     config = get_config(args.params)
-    overrides = {
-        name: getattr(args, name) for name in TRAIN_FLAGS if getattr(args, name) is not None
-    }
+    overrides = flags_given(args, TRAIN_FLAGS)
     params = with_overrides(config.cv.train, "command line", **overrides)
     data_yaml = (
         Path(args.data) if args.data else resolve_path(config.cv.dataset.output) / "data.yaml"

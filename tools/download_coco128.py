@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     from src.config import (
         COCO128_DIR,
         PARAMS_FILE,
+        flags_given,
         get_config,
         resolve_path,
         set_param,
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     from src.cv.dataset.download import download_coco128, has_coco128, progress_bar
 
     config = get_config(args.params)
-    overrides = {k: getattr(args, k) for k in ("url", "sha256") if getattr(args, k) is not None}
+    overrides = flags_given(args, ("url", "sha256"))
     params = with_overrides(
         config.cv.download, source="command line", prefix="cv.download", **overrides
     )

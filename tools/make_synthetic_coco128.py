@@ -36,15 +36,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Generate the folder; return the exit code (errors are raised as MlopsError)."""
     args = build_parser().parse_args(argv)
-    from src.config import SYNTHETIC_COCO128_DIR, get_config, resolve_path, with_overrides
+    from src.config import (
+        SYNTHETIC_COCO128_DIR,
+        flags_given,
+        get_config,
+        resolve_path,
+        with_overrides,
+    )
     from src.cv.dataset.synthetic import make_synthetic_coco128
 
     config = get_config(args.params)
-    overrides = {
-        key: value
-        for key, value in {"images": args.images, "imgsz": args.imgsz, "seed": args.seed}.items()
-        if value is not None
-    }
+    overrides = flags_given(args, ("images", "imgsz", "seed"))
     params = with_overrides(
         config.cv.synthetic, source="command line", prefix="cv.synthetic", **overrides
     )

@@ -101,17 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Build the dataset; return the exit code (errors are raised as MlopsError)."""
     args = build_parser().parse_args(argv)
-    from src.config import COCO128_DIR, get_config, resolve_path, with_overrides
+    from src.config import COCO128_DIR, flags_given, get_config, resolve_path, with_overrides
     from src.cv.dataset.download import download_coco128, has_coco128, progress_bar
     from src.cv.dataset.manifest import dataset_fingerprint
     from src.cv.dataset.tiny_person import build_tiny_person_dataset
 
     config = get_config(args.params)
-    overrides = {
-        key: getattr(args, key)
-        for key in ("classes", "train", "val", "test", "seed", "letterbox")
-        if getattr(args, key) is not None
-    }
+    overrides = flags_given(args, ("classes", "train", "val", "test", "seed", "letterbox"))
     if args.max_images is not _UNSET:
         overrides["max_images"] = args.max_images
     params = with_overrides(
@@ -127,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             config.cv.download,
             source="command line",
             prefix="cv.download",
-            **{k: getattr(args, k) for k in ("url", "sha256") if getattr(args, k) is not None},
+            **flags_given(args, ("url", "sha256")),
         )
         if has_coco128(source):
             print(f"COCO128 already in {source}: not downloaded again")

@@ -21,6 +21,7 @@ from src.config import (
     TEST_CSV,
     TRAIN_CSV,
     DataParams,
+    flags_given,
     get_config,
     with_overrides,
 )
@@ -120,15 +121,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    overrides = {
-        k: v
-        for k, v in {
-            "test_size": args.test_size,
-            "random_state": args.random_state,
-            "stratify": args.stratify,
-        }.items()
-        if v is not None
-    }
+    overrides = flags_given(args, ("test_size", "random_state", "stratify"))
     params = with_overrides(get_config(args.params).data, "command line", "data", **overrides)
     summary = prepare_iris_splits(params)
     print(
