@@ -140,7 +140,7 @@ def grid(work: Path) -> list[dict[str, Any]]:
 
 
 def _table(rows: list[dict[str, Any]], first: str) -> list[str]:
-    lines = [f"| {first} | val mAP50 | val mAP50-95 | test mAP50 | test mAP50-95 | wall |",
+    lines = [f"| {first} | val mAP50 | val mAP50-95 | test mAP50 | test mAP50-95 | time |",
              "|---|---|---|---|---|---|"]  # fmt: skip
     for row in rows:
         cells = " | ".join(f"{row[m]:.3f}" if m in row else "–" for m in METRICS)
@@ -156,7 +156,8 @@ def render(host: dict[str, Any], results: dict[str, list[dict[str, Any]]]) -> st
         f"{host['platform']}, Python {host['python']}, torch {host['torch']}, ultralytics "
         f"{host['ultralytics']}. Deterministic on this machine (the same seed, data and "
         "params give the same losses and metrics, run after run); another processor gives "
-        "other, equally repeatable, values.",
+        "other, equally repeatable, values. Time: the command's wall time (start-up and "
+        "test-split evaluation included); in the grid, each configuration's training time.",
         "",
     ]
     titles = {
