@@ -139,4 +139,4 @@ def test_poetry_lock_packages_have_no_source() -> None:
 def test_pyproject_names_no_poetry_source() -> None:
     with PYPROJECT.open("rb") as fh:
         poetry = tomllib.load(fh).get("tool", {}).get("poetry", {})
-    assert "source" not in poetry, "[[tool.poetry.source]] would be written into poetry.lock"
+    assert "source" not in poetry, "a tool.poetry source table would be copied into poetry.lock"
