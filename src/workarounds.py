@@ -189,7 +189,8 @@ def configure_ultralytics() -> None:
     Settings persist in ``$YOLO_CONFIG_DIR`` (inside the repo, see src.runtime_env); they
     are written only when they differ, so concurrent trainings do not rewrite the file.
 
-    Proved by tests/unit/test_workarounds.py::test_configure_ultralytics_keeps_it_offline.
+    Proved by tests/integration/workarounds/test_ultralytics.py::
+    test_configure_ultralytics_keeps_it_offline.
     """
     from ultralytics.utils import SETTINGS, USER_CONFIG_DIR
 
@@ -233,7 +234,8 @@ def image_open_errors() -> tuple[type[BaseException], ...]:
     offline an ImportError means "not an image" too.
 
     Proved by
-    tests/unit/test_workarounds.py::test_undecodable_image_after_ultralytics_is_a_data_error.
+    tests/integration/workarounds/test_ultralytics.py::
+    test_undecodable_image_after_ultralytics_is_a_data_error.
     """
     from PIL import Image, UnidentifiedImageError
 
