@@ -67,3 +67,24 @@ def test_train_cv_is_one_tracked_deterministic_run(tmp_path: Path, mlflow_store:
         return [row[:1] + row[2:] for row in rows]  # column 1 is wall time
 
     assert losses(first_history) == losses(second_history)
+
+
+def test_the_run_logs_the_dataset_it_trained_on(tmp_path: Path, mlflow_store: str) -> None:
+    import mlflow
+
+    from src.cv.dataset.manifest import dataset_fingerprint
+
+    data_yaml = make_tiny_person(tmp_path)
+    argv = ["--data", str(data_yaml), "--epochs", "1", "--imgsz", "32", "--batch", "4",
+            "--runs-dir", str(tmp_path / "runs"), "--no-test-eval"]  # fmt: skip
+    assert train_cv.main(argv) == 0
+    client = mlflow.MlflowClient(mlflow_store)
+    experiment = client.get_experiment_by_name("yolo-tiny-person")
+    (run,) = client.search_runs([experiment.experiment_id])
+    (logged,) = run.inputs.dataset_inputs
+    assert {t.key: t.value for t in logged.tags}["mlflow.data.context"] == "training"
+    dataset = logged.dataset
+    assert dataset.name == "tiny_person"
+    assert dataset.digest == dataset_fingerprint(data_yaml.parent)[:32]
+    assert str(data_yaml.resolve()) in dataset.source
+    assert json.loads(dataset.profile)["num_rows"] == 3  # train, val, test
