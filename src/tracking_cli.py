@@ -17,6 +17,13 @@ from src.tracking import CHAMPION_ALIAS, embedded_artifact_root, is_embedded, tr
 KEY_METRICS = ("accuracy", "f1_macro", "map50", "map50_95")
 
 
+def _mlflow_command(*args: str, host: str, port: int) -> list[str]:
+    """Return this interpreter's ``mlflow`` command line for a server on ``host:port``."""
+    # One worker: on 2 cores more only cost memory and start-up.
+    return [sys.executable, "-m", "mlflow", *args, "--host", host, "--port", str(port),
+            "--workers", "1"]  # fmt: skip
+
+
 def serve_ui(host: str, port: int) -> int:
     """Replace this process with ``mlflow server`` over the configured store."""
     uri = tracking_uri()
@@ -24,20 +31,7 @@ def serve_ui(host: str, port: int) -> int:
         print(f"MLFLOW_TRACKING_URI={uri} is already a server: open it in a browser.")
         return 0
     artifacts = embedded_artifact_root(uri)
-    command = [
-        sys.executable,
-        "-m",
-        "mlflow",
-        "server",
-        "--backend-store-uri",
-        uri,
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-    ]
+    command = _mlflow_command("server", "--backend-store-uri", uri, host=host, port=port)
     if artifacts is not None:
         artifacts.mkdir(parents=True, exist_ok=True)
         command += ["--default-artifact-root", artifacts.as_uri()]
@@ -66,23 +60,9 @@ def serve_model(model: str, host: str, port: int, params_path: str | None = None
     from src.tracking import check_model_uri
 
     uri = check_model_uri(champion_uri(model, params_path))
-    command = [
-        sys.executable,
-        "-m",
-        "mlflow",
-        "models",
-        "serve",
-        "--model-uri",
-        uri,
-        "--env-manager",
-        "local",
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-    ]
+    command = _mlflow_command(
+        "models", "serve", "--model-uri", uri, "--env-manager", "local", host=host, port=port
+    )
     # The served process resolves models:/ in the same store; it execs `uvicorn` from PATH,
     # so this interpreter's bin folder (the venv's) goes first.
     bin_dir = str(Path(sys.executable).parent)

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
 
-    from src.cv.dataset.download import download_coco128, has_coco128, progress_bar
+    from src.cv.dataset.download import fetch_coco128
 
     config = get_config(args.params)
     overrides = flags_given(args, ("url", "sha256"))
@@ -70,16 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         config.cv.download, source="command line", prefix="cv.download", **overrides
     )
     out = args.out if args.out is not None else resolve_path(COCO128_DIR)
-    if has_coco128(out):
-        print(f"COCO128 already in {out}: not downloaded again")
-        return 0
-    print(f"downloading COCO128 from {params.url} into {out} ...", flush=True)
-    download_coco128(
+    fetch_coco128(
         out,
         params.url,
         sha256=params.sha256,
         timeout=args.timeout,
-        progress=progress_bar(sys.stderr),
+        echo=lambda line: print(line, flush=True),
     )
     images = sum(1 for _ in (out / "images" / "train2017").iterdir())
     print(f"COCO128: {out} ({images} images)")

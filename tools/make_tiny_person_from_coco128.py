@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     """Build the dataset; return the exit code (errors are raised as MlopsError)."""
     args = build_parser().parse_args(argv)
     from src.config import COCO128_DIR, flags_given, get_config, resolve_path, with_overrides
-    from src.cv.dataset.download import download_coco128, has_coco128, progress_bar
+    from src.cv.dataset.download import fetch_coco128
     from src.cv.dataset.manifest import dataset_fingerprint
     from src.cv.dataset.tiny_person import build_tiny_person_dataset
 
@@ -125,16 +125,12 @@ def main(argv: list[str] | None = None) -> int:
             prefix="cv.download",
             **flags_given(args, ("url", "sha256")),
         )
-        if has_coco128(source):
-            print(f"COCO128 already in {source}: not downloaded again")
-        else:
-            print(f"downloading COCO128 from {download.url} into {source} ...", flush=True)
-        download_coco128(
+        fetch_coco128(
             source,
             download.url,
             sha256=download.sha256,
             timeout=args.timeout,
-            progress=progress_bar(sys.stderr),
+            echo=lambda line: print(line, flush=True),
         )
     manifest = build_tiny_person_dataset(source, output, params, skip_invalid=args.skip_invalid)
     splits = manifest["splits"]

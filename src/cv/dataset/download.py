@@ -12,6 +12,7 @@ import hashlib
 import http.client
 import os
 import shutil
+import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -165,3 +166,19 @@ def download_coco128(
     finally:
         archive.unlink(missing_ok=True)
     return dest
+
+
+def fetch_coco128(
+    dest: Path, url: str, *, sha256: str | None, timeout: float, echo: Callable[[str], None]
+) -> Path:
+    """Return ``dest`` after :func:`download_coco128`, saying first what it is about to do.
+
+    The command-line tools call this: a progress bar on a terminal, a line either way.
+    """
+    if has_coco128(dest) and not (Path(dest) / SYNTHETIC_MARKER).is_file():
+        echo(f"COCO128 already in {dest}: not downloaded again")
+    else:
+        echo(f"downloading COCO128 from {url} into {dest} ...")
+    return download_coco128(
+        dest, url, sha256=sha256, timeout=timeout, progress=progress_bar(sys.stderr)
+    )
