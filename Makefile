@@ -196,7 +196,7 @@ serve-yolo: $(INSTALLED) ## Serve models:/yolo-tiny-person@champion (base64 imag
 # `docker compose` (v2) when the Docker CLI has it, else Debian's docker-compose (v1).
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 # Debian packages some integration tests use: compose validation and the browser check.
-TEST_TOOLS ?= docker-compose chromium
+TEST_TOOLS ?= docker-compose chromium ffmpeg
 .PHONY: stack-up stack-down stack-logs stack-status stack-up-local stack-down-local stack-register \
   secrets doctor test-tools
 stack-up: $(INSTALLED) ## Start the compose stack (MinIO, Postgres, MLflow, ZenML server) and wait for health
