@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
+from urllib.parse import ParseResult, urlparse
 
 from src.config import MLFLOW_ARTIFACTS_DIR, MLFLOW_DB, PROJECT_ROOT
 from src.errors import DataError, TrackingError
@@ -124,9 +124,10 @@ def check_tracking_available(uri: str | None = None, timeout: float = 5.0) -> st
         if importlib.util.find_spec(module) is None:
             raise TrackingError(
                 f"{shown}: the database driver {module} is not installed; "
-                f"`.venv/bin/pip install {package}` (not in the lock), or use the MLflow "
+                f"`.venv/bin/pip install {package}`, or use the MLflow "
                 "server in front of that database (http://...)"
             )
+        _check_database_reachable(parsed, shown, timeout)
         return uri
     if parsed.scheme == "databricks":
         return uri
@@ -134,6 +135,29 @@ def check_tracking_available(uri: str | None = None, timeout: float = 5.0) -> st
         f"{shown}: unsupported scheme '{parsed.scheme}'; use "
         "sqlite:///<path>, http(s)://<server> or a database URL"
     )
+
+
+#: The port a database URL without one means, by scheme family.
+_DEFAULT_DATABASE_PORTS: dict[str, int] = {"postgresql": 5432, "mysql": 3306, "mssql": 1433}
+
+
+def _check_database_reachable(parsed: ParseResult, shown: str, timeout: float) -> None:
+    """Raise TrackingError unless the database URL's host accepts a TCP connection.
+
+    A TCP connect costs milliseconds and no SQLAlchemy import; without it an unreachable
+    database surfaces as a driver traceback once the store is first used.
+    """
+    family = parsed.scheme.split("+", 1)[0]
+    host = parsed.hostname or "localhost"
+    port = parsed.port or _DEFAULT_DATABASE_PORTS[family]
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise TrackingError(
+            f"{shown}: database server unreachable at {host}:{port} ({exc.strerror or exc}); "
+            "start it (make stack-up) or unset the variable to use the embedded store"
+        ) from None
 
 
 def embedded_artifact_root(uri: str | None = None) -> Path | None:

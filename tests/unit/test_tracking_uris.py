@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,8 @@ def test_a_password_in_the_uri_is_refused_and_never_printed() -> None:
     [
         ("sqlite:///", "names no database file"),
         ("sqlite://", "names no database file"),
-        ("postgresql://mlflow:pw@127.0.0.1:5432/mlflow", "driver psycopg2 is not installed"),
+        ("postgresql+psycopg://mlflow:pw@127.0.0.1:5432/mlflow", "driver psycopg is not installed"),
+        ("postgresql://mlflow:pw@127.0.0.1:9/mlflow", "database server unreachable at 127.0.0.1:9"),
         ("mssql://u:p@127.0.0.1/db", "driver pyodbc is not installed"),
         ("ftp://example", "unsupported scheme 'ftp'"),
     ],
@@ -36,6 +38,14 @@ def test_unusable_uris_are_one_line(uri: str, expected: str) -> None:
     message = str(caught.value)
     assert expected in message and "\n" not in message
     assert ":pw@" not in message and ":p@" not in message
+
+
+def test_a_reachable_postgres_url_is_accepted() -> None:
+    """The compose stack's backend: psycopg2 is in the lock, so only reachability is checked."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        uri = f"postgresql://mlflow:pw@127.0.0.1:{port}/mlflow"
+        assert check_tracking_available(uri) == uri
 
 
 def test_a_directory_is_not_a_database(tmp_path: Path) -> None:
