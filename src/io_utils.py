@@ -9,15 +9,17 @@ when the build succeeded, so a failure never destroys a folder that already exis
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -117,14 +119,30 @@ def _is_replaceable(target: Path, marker: str | None) -> bool:
     return marker is not None and (target / marker).is_file()
 
 
-@contextmanager
-def staged_directory(target: Path, *, marker: str | None) -> Iterator[Path]:
-    """Yield an empty folder next to ``target``; it replaces ``target`` when the block succeeds.
+#: A staging or backup sibling: ``.<name>.building-<pid>-<hex>`` or ``.<name>.old-<pid>-<hex>``.
+_STAGING_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<kind>building|old)-(?P<pid>\d+)-[0-9a-f]{8}$")
+
+
+def _sibling(target: Path, kind: str) -> Path:
+    """Return a hidden sibling of ``target`` named for this process (kind: building or old)."""
+    return target.with_name(f".{target.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}")
+
+
+def staging_path(target: Path) -> Path:
+    """Return a fresh path next to ``target`` to build it in (nothing is created).
+
+    The name carries this process's PID, so :func:`remove_dead_staging` can tell a folder
+    left by a killed process from one still in use.
+    """
+    return _sibling(Path(target), "building")
+
+
+def new_staging_dir(target: Path, *, marker: str | None) -> Path:
+    """Return a new empty folder next to ``target``, after checking ``target`` may be replaced.
 
     ``marker`` names a file that proves an existing ``target`` was written by the same tool
     (``manifest.json``); any other non-empty folder is refused rather than deleted, so a
-    mistyped ``--out`` cannot wipe unrelated files. If the block raises, the staging folder
-    is removed and ``target`` is left exactly as it was.
+    mistyped ``--out`` cannot wipe unrelated files.
     """
     target = Path(target)
     if target.exists():
@@ -138,34 +156,126 @@ def staged_directory(target: Path, *, marker: str | None) -> Iterator[Path]:
             )
     ensure_writable_dir(target.parent)
     # A hidden sibling on the same filesystem, so the final rename is cheap and atomic.
-    staging = target.with_name(f".{target.name}.building-{os.getpid()}-{secrets.token_hex(4)}")
+    staging = staging_path(target)
     try:
         staging.mkdir()
     except OSError as exc:
         raise OutputError(f"{staging}: cannot create directory ({exc.strerror})") from exc
+    return staging
+
+
+@contextmanager
+def staged_directory(target: Path, *, marker: str | None) -> Iterator[Path]:
+    """Yield an empty folder next to ``target``; it replaces ``target`` when the block succeeds.
+
+    See :func:`new_staging_dir` for ``marker``. If the block raises, the staging folder
+    is removed and ``target`` is left exactly as it was.
+    """
+    staging = new_staging_dir(target, marker=marker)
     try:
         yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    _swap_into_place(staging, target)
+        publish_staged([(staging, Path(target))])
+    finally:
+        remove_path(staging)
 
 
-def _swap_into_place(staging: Path, target: Path) -> None:
-    """Rename ``staging`` onto ``target``, keeping the old ``target`` until the rename worked."""
-    backup: Path | None = None
+def remove_path(path: Path) -> None:
+    """Remove a file, link or folder if it exists (no error when it is already gone)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        Path(path).unlink(missing_ok=True)
+
+
+@contextmanager
+def _folders_locked(folders: list[Path]) -> Iterator[None]:
+    """Hold an exclusive flock on each folder (in a fixed order, so two callers cannot deadlock)."""
+    handles: list[int] = []
     try:
-        if target.exists():
-            backup = target.with_name(f".{target.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
-            os.rename(target, backup)
-        os.rename(staging, target)
-    except OSError as exc:
-        if backup is not None and backup.exists() and not target.exists():
-            os.rename(backup, target)
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"{target}: cannot replace ({exc.strerror})") from exc
-    if backup is not None:
-        shutil.rmtree(backup, ignore_errors=True)
+        for folder in sorted(set(folders)):
+            handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            handles.append(handle)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        for handle in reversed(handles):
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            os.close(handle)
+
+
+def publish_staged(moves: Sequence[tuple[Path, Path]]) -> None:
+    """Move each staged file or folder onto its target, all of them or none.
+
+    The old targets are kept until every move worked and put back if one fails
+    (OutputError). The target folders are locked meanwhile, so two processes publishing to
+    the same place take turns: what they publish is never mixed. A file target is never
+    absent for a moment (a hard link keeps the old one); a folder is, between two renames.
+    """
+    moves = [(Path(staged), Path(target)) for staged, target in moves]
+    done: list[tuple[Path, Path, Path | None, bool]] = []  # staged, target, backup, placed
+    with _folders_locked([target.parent.resolve() for _, target in moves]):
+        target = moves[0][1] if moves else Path()
+        try:
+            for staged, target in moves:
+                backup: Path | None = None
+                is_folder = target.is_dir() and not target.is_symlink()
+                if target.exists() and is_folder != staged.is_dir():
+                    found, wanted = ("directory", "file") if is_folder else ("file", "folder")
+                    raise OutputError(f"{target}: is a {found}, expected a {wanted}; remove it")
+                if target.exists() or target.is_symlink():
+                    backup = _sibling(target, "old")
+                    if is_folder:
+                        os.rename(target, backup)
+                    else:
+                        os.link(target, backup, follow_symlinks=False)
+                done.append((staged, target, backup, False))
+                if is_folder or not target.exists():
+                    os.rename(staged, target)
+                else:
+                    os.replace(staged, target)
+                done[-1] = (staged, target, backup, True)
+        except BaseException as exc:
+            for staged, placed_target, backup, placed in reversed(done):
+                if placed:
+                    os.rename(placed_target, staged)
+                if backup is not None:
+                    os.replace(backup, placed_target)
+            if isinstance(exc, OSError):
+                raise OutputError(f"{target}: cannot replace ({exc.strerror})") from exc
+            raise
+    for _, _, backup, _ in done:
+        if backup is not None:
+            remove_path(backup)
+
+
+def remove_dead_staging(folder: Path) -> list[Path]:
+    """Clean ``folder`` of the staging siblings of processes that are gone; return them.
+
+    SIGKILL (an OOM kill, ``kill -9``) leaves a ``.<name>.building-<pid>-…`` folder behind;
+    the next run and ``make doctor`` call this. A backup (``.<name>.old-<pid>-…``) whose
+    target is missing (the process died between two renames) is put back, not removed.
+    Only this machine's processes can be checked: the folder is assumed to be local.
+    """
+    import psutil
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    cleaned = []
+    for path in sorted(folder.iterdir()):
+        match = _STAGING_NAME.match(path.name)
+        if match is None:
+            continue
+        pid = int(match["pid"])
+        if pid == os.getpid() or psutil.pid_exists(pid):
+            continue
+        target = path.with_name(match["name"])
+        if match["kind"] == "old" and not (target.exists() or target.is_symlink()):
+            os.rename(path, target)
+        else:
+            remove_path(path)
+        cleaned.append(path)
+    return cleaned
 
 
 def md5_file(path: Path) -> str:
