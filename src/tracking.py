@@ -19,15 +19,15 @@ import socket
 import subprocess
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import ParseResult, urlparse
 
 from src.config import MLFLOW_ARTIFACTS_DIR, MLFLOW_DB, PROJECT_ROOT
-from src.errors import DataError, TrackingError
+from src.errors import DataError, OutputError, TrackingError
 
 if TYPE_CHECKING:
     import mlflow
@@ -282,8 +282,18 @@ def _process_alive(pid: int, started: float | None) -> bool:
         return False
 
 
-def close_dead_local_runs() -> list[str]:
-    """Return the runs of every experiment that :func:`mark_dead_runs_killed` just closed."""
+def close_dead_local_runs(staging_folders: Sequence[Path] | None = None) -> list[str]:
+    """Return the runs of every experiment that :func:`mark_dead_runs_killed` just closed.
+
+    The staging folders those processes left (``runs/yolo/.<name>.building-<pid>-…``) are
+    removed too (:func:`src.io_utils.remove_dead_staging`); by default in the YOLO run and
+    model folders.
+    """
+    from src.config import CV_MODELS_DIR, CV_RUNS_DIR
+    from src.io_utils import remove_dead_staging
+
+    for folder in (CV_RUNS_DIR, CV_MODELS_DIR) if staging_folders is None else staging_folders:
+        remove_dead_staging(folder)
     mlflow = _import_mlflow()
     client = mlflow.MlflowClient(tracking_uri())
     ids = [experiment.experiment_id for experiment in client.search_experiments()]
@@ -357,6 +367,8 @@ def tracked_run(
         reason = _server_failure(exc)
         # Ctrl-C and SIGTERM (src.errors.Terminated) end a run KILLED; a crash, FAILED.
         status = "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
+        if reason is None and isinstance(exc, OSError):
+            _discard_run_artifacts(run)
         try:
             mlflow.end_run(status=status)
         except Exception as end_exc:
@@ -370,8 +382,42 @@ def tracked_run(
                 f"MLflow server {display_uri(tracking_uri())} failed mid-run ({reason}); "
                 f"run {run.info.run_id} marked FAILED"
             ) from exc
+        if isinstance(exc, OSError):
+            where = exc.filename or embedded_artifact_root() or "a file"
+            raise OutputError(
+                f"{where}: cannot write ({exc.strerror or exc}); MLflow run {run.info.run_id} "
+                "marked FAILED and its partial artifacts removed"
+            ) from exc
         raise
     mlflow.end_run(status="FINISHED")
+
+
+def _discard_run_artifacts(run: Any) -> None:
+    """Remove what a failed run wrote to a local artifact store: its files and logged models.
+
+    A disk that fills up mid-copy leaves a truncated file (``model.skops``, ``best.pt``)
+    that a later load would choke on. Remote stores keep theirs; the models are deleted
+    from the run's outputs either way, so nothing offers them for registration.
+    """
+    import shutil
+
+    from mlflow.utils.file_utils import local_file_uri_to_path
+
+    mlflow = _import_mlflow()
+    client = mlflow.MlflowClient(tracking_uri())
+    locations = [run.info.artifact_uri]
+    try:
+        models = client.search_logged_models(experiment_ids=[run.info.experiment_id])
+    except Exception:
+        models = []
+    for model in models:
+        if model.source_run_id == run.info.run_id:
+            locations.append(model.artifact_location)
+            with suppress(Exception):
+                client.delete_logged_model(model.model_id)
+    for location in locations:
+        if location and location.startswith("file:"):
+            shutil.rmtree(local_file_uri_to_path(location), ignore_errors=True)
 
 
 def _server_failure(exc: BaseException) -> str | None:
@@ -577,3 +623,71 @@ def promote_if_better(
         promoted=promoted,
         floor=floor,
     )
+
+
+def register_and_promote(
+    model_uri: str,
+    name: str,
+    *,
+    run_id: str,
+    metric: str,
+    value: float,
+    allow_ties: bool,
+    set_challenger: bool = False,
+    floor: float | None = None,
+    record: Callable[[PromotionDecision], None] | None = None,
+) -> PromotionDecision:
+    """Register the model of a FINISHED run and apply the champion rule, as one unit.
+
+    A run that did not finish (RUNNING, FAILED, KILLED) is refused with TrackingError and
+    nothing is registered. ``record`` (tags on the run, say) runs inside the unit. If any
+    step fails, the new version is deleted and the aliases are put back, so the registry
+    never holds a version that no decision was made for. Ctrl-C and SIGTERM wait for it.
+    """
+    from src.io_utils import signals_deferred
+
+    mlflow = _import_mlflow()
+    client = mlflow.MlflowClient(tracking_uri())
+    status = client.get_run(run_id).info.status
+    if status != "FINISHED":
+        raise TrackingError(
+            f"MLflow run {run_id} is {status}, not FINISHED: its model is not registered"
+        )
+    with signals_deferred():
+        before = {
+            alias: version.version
+            for alias in (CHAMPION_ALIAS, CHALLENGER_ALIAS)
+            if (version := _alias_version(client, name, alias)) is not None
+        }
+        version = register_model_version(model_uri, name, metric=metric, value=value)
+        try:
+            decision = promote_if_better(
+                name,
+                str(version.version),
+                metric=metric,
+                value=value,
+                allow_ties=allow_ties,
+                set_challenger=set_challenger,
+                floor=floor,
+            )
+            if record is not None:
+                record(decision)
+        except BaseException:
+            _undo_registration(client, name, str(version.version), before)
+            raise
+    return decision
+
+
+def _undo_registration(client: Any, name: str, version: str, aliases: dict[str, str]) -> None:
+    """Delete ``version`` of ``name`` and point ``aliases`` back where they were."""
+    with store_lock():
+        for alias in (CHAMPION_ALIAS, CHALLENGER_ALIAS):
+            with suppress(Exception):
+                if alias in aliases:
+                    client.set_registered_model_alias(name, alias, aliases[alias])
+                else:
+                    current = _alias_version(client, name, alias)
+                    if current is not None and str(current.version) == version:
+                        client.delete_registered_model_alias(name, alias)
+        with suppress(Exception):
+            client.delete_model_version(name, version)

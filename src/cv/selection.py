@@ -10,7 +10,9 @@ The rule (documented in the README and printed in the decision report):
 3. it also takes alias ``champion`` only if its metric is strictly higher than the current
    champion's (:func:`src.tracking.promote_if_better` with ``allow_ties=False``) and at
    least ``cv.tracking.min_champion_metric`` (a grid whose best found nothing never
-   becomes the model served by default).
+   becomes the model served by default);
+4. registration, aliases and decision tags are one unit: a run that did not finish is
+   never registered, and a failure midway leaves the registry as it was.
 
 The decision is written back as tags on the best MLflow run (``registry.*``), so the
 report can be regenerated later from MLflow alone.
@@ -26,8 +28,7 @@ from src.errors import DataError
 from src.tracking import (
     PromotionDecision,
     logged_model_uri,
-    promote_if_better,
-    register_model_version,
+    register_and_promote,
     tracking_uri,
 )
 
@@ -80,7 +81,12 @@ def format_table(summaries: Sequence[dict[str, Any]], metric: str) -> str:
 
 
 def register_best(best: dict[str, Any], tracking: CvTrackingParams) -> PromotionDecision:
-    """Return the registry decision after registering ``best`` as challenger (maybe champion)."""
+    """Return the registry decision after registering ``best`` as challenger (maybe champion).
+
+    One unit (:func:`src.tracking.register_and_promote`): only a FINISHED run is registered,
+    and a failure anywhere (registry, aliases, the decision tags) leaves no new version and
+    the aliases where they were.
+    """
     import mlflow
 
     from src.cv.serving import MODEL_NAME
@@ -88,27 +94,25 @@ def register_best(best: dict[str, Any], tracking: CvTrackingParams) -> Promotion
     metric = tracking.selection_metric
     value = float(best["metrics"].get(metric, 0.0))
     run_id = best["mlflow_run_id"]
-    version = register_model_version(
+
+    def record(decision: PromotionDecision) -> None:
+        client = mlflow.MlflowClient(tracking_uri())
+        for key, tag in (
+            ("registry.model", tracking.registered_model_name),
+            ("registry.version", decision.version),
+            ("registry.promoted", str(decision.promoted).lower()),
+            ("registry.decision", decision.summary),
+        ):
+            client.set_tag(run_id, key, tag)
+
+    return register_and_promote(
         logged_model_uri(run_id, MODEL_NAME),
         tracking.registered_model_name,
-        metric=metric,
-        value=value,
-    )
-    decision = promote_if_better(
-        tracking.registered_model_name,
-        str(version.version),
+        run_id=run_id,
         metric=metric,
         value=value,
         allow_ties=False,
         set_challenger=True,
         floor=tracking.min_champion_metric,
+        record=record,
     )
-    client = mlflow.MlflowClient(tracking_uri())
-    for key, tag in (
-        ("registry.model", tracking.registered_model_name),
-        ("registry.version", decision.version),
-        ("registry.promoted", str(decision.promoted).lower()),
-        ("registry.decision", decision.summary),
-    ):
-        client.set_tag(run_id, key, tag)
-    return decision
