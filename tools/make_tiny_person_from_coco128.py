@@ -14,6 +14,9 @@ against ``--sha256`` when given) into ``--source`` (default ``data/coco128``) un
 already there, and cuts from it. The split sizes are fractions of the images with a kept
 class, at most ``--max-images`` of them. A bad label line stops the build with
 ``file:line`` and the rule; ``--skip-invalid`` skips and counts such lines instead.
+The plot data of ``make dvc-plots`` (boxes per split, box sizes: src/cv/dataset/plot_data.py)
+go to ``--plots`` (default ``reports/cv_dataset`` when the dataset goes to cv.dataset.output;
+with ``--out``, only when ``--plots`` is given), written after the dataset, from it.
 """
 
 from __future__ import annotations
@@ -94,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--letterbox", type=int, help="letterbox images to this square size (cv.dataset.letterbox)"
     )
+    parser.add_argument(
+        "--plots",
+        type=Path,
+        help="folder for the DVC plot data (default: reports/cv_dataset unless --out is given)",
+    )
     parser.add_argument("--params", type=Path, help="params file (default: params.yaml)")
     return parser
 
@@ -104,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     from src.config import COCO128_DIR, flags_given, get_config, resolve_path, with_overrides
     from src.cv.dataset.download import fetch_coco128
     from src.cv.dataset.manifest import dataset_fingerprint
+    from src.cv.dataset.plot_data import PLOTS_DIR, write_plot_data
     from src.cv.dataset.tiny_person import build_tiny_person_dataset
 
     config = get_config(args.params)
@@ -118,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         source = resolve_path(COCO128_DIR if args.download else params.source)
     output = args.out if args.out is not None else resolve_path(params.output)
+    # A dataset cut elsewhere (--out) leaves the pipeline's plot data alone unless asked.
+    plots = args.plots
+    if plots is None and args.out is None:
+        plots = resolve_path(PLOTS_DIR)
     if args.download:
         download = with_overrides(
             config.cv.download,
@@ -141,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
         f"tiny person dataset: {output} ({sizes} images; {boxes} boxes; "
         f"{skipped['lines']} invalid lines skipped) fingerprint {dataset_fingerprint(output)[:12]}"
     )
+    if plots is not None:
+        tables = write_plot_data(output, plots)
+        print(f"plot data: {', '.join(map(str, tables))} (make dvc-plots draws them)")
     return 0
 
 

@@ -133,3 +133,24 @@ def test_classes_and_max_images_flags(
         tiny.main([*argv[:-1], "80"])
     with pytest.raises(ConfigError, match=r"train \+ val \+ test = 1\.2"):
         tiny.main([*argv, "--train", "0.8"])
+
+
+def test_plot_data_go_where_plots_says_and_a_failed_build_keeps_them(
+    tiny: ModuleType, coco: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, plots = tmp_path / "tiny", tmp_path / "plots"
+    argv = ["--source", str(coco), "--out", str(out), *SMALL_FLAGS]
+    assert tiny.main(argv) == 0
+    assert "plot data" not in capsys.readouterr().out  # --out alone: no plot data
+    assert not plots.exists()
+    assert tiny.main([*argv, "--plots", str(plots)]) == 0
+    assert f"plot data: {plots / 'boxes_per_split.csv'}" in capsys.readouterr().out
+    written = {p.name: p.read_bytes() for p in plots.iterdir()}
+    boxes = [load_manifest(out)["splits"][s]["boxes"] for s in ("train", "val", "test")]
+    expected = f"split,images,boxes\ntrain,6,{boxes[0]}\nval,3,{boxes[1]}\ntest,2,{boxes[2]}\n"
+    assert written["boxes_per_split.csv"].decode() == expected
+    label = sorted((coco / "labels" / "train2017").glob("*.txt"))[0]
+    label.write_text("0 0.5 0.5 0.1 1.7\n")
+    with pytest.raises(DataError):
+        tiny.main([*argv, "--plots", str(plots)])
+    assert {p.name: p.read_bytes() for p in plots.iterdir()} == written
