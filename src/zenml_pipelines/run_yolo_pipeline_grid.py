@@ -3,7 +3,8 @@
 1. Expands ``cv.grid`` (epochs × imgsz × lr0 [× batch]) over ``cv.train``; every grid point
    is validated by the same schema before anything runs.
 2. Runs the pipeline once per configuration, named ``yolo_e40_img160_lr0.01_grid-<time>``,
-   with a progress line each, then prints a results table (best first).
+   with a progress line each (on a terminal also a bar of the grid with its ETA, on
+   stderr), then prints a results table (best first).
 3. Registers the best run (rule in :mod:`src.cv.selection`) as ``challenger``, promoted to
    ``champion`` only if strictly better than the current champion.
 4. Writes ``reports/decision_<grid id>.md`` (same as ``make report``).
@@ -21,6 +22,7 @@ from typing import Any
 from src.cli import run_main
 from src.config import REPORTS_DIR, get_config
 from src.io_utils import atomic_write_json
+from src.progress import StepProgress
 from src.zenml_pipelines.launch import (
     preflight,
     prepare_stack,
@@ -74,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = []
     started = time.perf_counter()
     done_epochs = 0
+    bar = StepProgress(len(configs), "grid", unit="config")
+    bar.show()
     for index, (name, params) in enumerate(zip(names, configs, strict=True), start=1):
         print(
             f"[{index}/{len(configs)}] {name}: {params.epochs} epochs at {params.imgsz} px, "
@@ -101,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             f"~{left:.0f} s left",
             flush=True,
         )
+        bar.advance()
 
     summaries = [o.summary for o in outcomes]
     print(f"\nresults of {grid_id} (best first, rule: highest {metric}, ties: shorter training)")

@@ -12,7 +12,6 @@ import hashlib
 import http.client
 import os
 import shutil
-import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -25,9 +24,10 @@ from src.config import COCO128_URL
 from src.cv.dataset import COCO128_IMAGES, COCO128_LABELS, IMAGE_SUFFIXES, SYNTHETIC_MARKER
 from src.errors import DataError, OutputError, ServiceError
 from src.io_utils import ensure_writable_dir, staged_directory
+from src.progress import ByteProgress, byte_progress
 
 #: Called with (bytes received, total bytes or None) while the archive streams in.
-Progress = Callable[[int, int | None], None]
+Progress = ByteProgress
 
 #: Seconds a connection or a read may stall before the download is given up.
 DEFAULT_TIMEOUT = 60.0
@@ -39,27 +39,7 @@ __all__ = [
     "Progress",
     "download_coco128",
     "has_coco128",
-    "progress_bar",
 ]
-
-
-def progress_bar(stream: TextIO, width: int = 30) -> Progress | None:
-    """Return a byte progress bar drawn on ``stream``, or None when it is not a terminal."""
-    if not stream.isatty():
-        return None
-
-    def draw(received: int, total: int | None) -> None:
-        mb = f"{received / 1e6:6.1f} MB"
-        if total:
-            done = min(width, width * received // total)
-            line = f"[{'#' * done}{'.' * (width - done)}] {mb} of {total / 1e6:.1f} MB"
-        else:
-            line = mb
-        end = "\n" if total is not None and received >= total else ""
-        stream.write(f"\r{line}{end}")
-        stream.flush()
-
-    return draw
 
 
 def has_coco128(folder: Path) -> bool:
@@ -169,16 +149,22 @@ def download_coco128(
 
 
 def fetch_coco128(
-    dest: Path, url: str, *, sha256: str | None, timeout: float, echo: Callable[[str], None]
+    dest: Path,
+    url: str,
+    *,
+    sha256: str | None,
+    timeout: float,
+    echo: Callable[[str], None],
+    stream: TextIO | None = None,
 ) -> Path:
     """Return ``dest`` after :func:`download_coco128`, saying first what it is about to do.
 
-    The command-line tools call this: a progress bar on a terminal, a line either way.
+    The command-line tools call this: a line either way, and a byte bar (of the
+    Content-Length when the server sends one) when ``stream`` (stderr) is a terminal.
     """
     if has_coco128(dest) and not (Path(dest) / SYNTHETIC_MARKER).is_file():
         echo(f"COCO128 already in {dest}: not downloaded again")
     else:
         echo(f"downloading COCO128 from {url} into {dest} ...")
-    return download_coco128(
-        dest, url, sha256=sha256, timeout=timeout, progress=progress_bar(sys.stderr)
-    )
+    with byte_progress(stream, desc="COCO128") as progress:
+        return download_coco128(dest, url, sha256=sha256, timeout=timeout, progress=progress)

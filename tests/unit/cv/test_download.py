@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import socket
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from src.cv.dataset import SYNTHETIC_MARKER
-from src.cv.dataset.download import download_coco128, progress_bar
+from src.cv.dataset.download import download_coco128, fetch_coco128
 from src.errors import DataError, OutputError, ServiceError
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -52,7 +53,8 @@ class _Server:
     def __init__(self) -> None:
         self.routes: dict[str, bytes] = {}
         self.cut_short: set[str] = set()
-        routes, cut_short = self.routes, self.cut_short
+        self.unsized: set[str] = set()  # served without a Content-Length
+        routes, cut_short, unsized = self.routes, self.cut_short, self.unsized
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
@@ -62,7 +64,10 @@ class _Server:
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/zip")
-                self.send_header("Content-Length", str(len(body)))
+                if self.path not in unsized:
+                    self.send_header("Content-Length", str(len(body)))
+                else:
+                    self.close_connection = True  # the end of the body is the hang-up
                 self.end_headers()
                 # A cut-short transfer announces the whole length, then hangs up halfway.
                 self.wfile.write(body[: len(body) // 2] if self.path in cut_short else body)
@@ -229,16 +234,31 @@ class _Terminal(io.StringIO):
         return True
 
 
-def test_progress_bar_only_on_a_terminal() -> None:
-    assert progress_bar(io.StringIO()) is None
+@pytest.mark.parametrize("sized", [True, False])
+def test_the_byte_bar_goes_to_a_terminal_only(
+    server: _Server, pristine: Path, tmp_path: Path, sized: bool
+) -> None:
+    archive = _zip(pristine)
+    server.routes["/coco128.zip"] = archive
+    if not sized:
+        server.unsized.add("/coco128.zip")
+    url = f"{server.base}/coco128.zip"
+    lines: list[str] = []
     screen = _Terminal()
-    draw = progress_bar(screen, width=10)
-    assert draw is not None
-    draw(500_000, 1_000_000)
-    draw(1_000_000, 1_000_000)
-    assert screen.getvalue() == (
-        "\r[#####.....]    0.5 MB of 1.0 MB\r[##########]    1.0 MB of 1.0 MB\n"
-    )
+    fetch_coco128(tmp_path / "a", url, sha256=None, timeout=10, echo=lines.append, stream=screen)
+    drawn = screen.getvalue()
+    assert drawn.startswith("\rCOCO128:") and drawn.endswith("\n")  # closed: its line ended
+    kib = f"{len(archive) / 1024:.1f}k"
+    if sized:  # the Content-Length gives the total: a bar up to 100 %
+        assert re.search(rf"\rCOCO128: 100%\|#+\| {kib}/{kib} \[", drawn)
+    else:  # no total: a byte counter
+        assert "%" not in drawn and f"\rCOCO128: {kib}B [" in drawn
+
+    pipe = io.StringIO()  # not a terminal: nothing at all
+    fetch_coco128(tmp_path / "b", url, sha256=None, timeout=10, echo=lines.append, stream=pipe)
+    assert pipe.getvalue() == ""
+    assert lines == [f"downloading COCO128 from {url} into {tmp_path / d} ..." for d in "ab"]
+    assert _tree(tmp_path / "a") == _tree(tmp_path / "b")
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
