@@ -275,9 +275,13 @@ format: $(INSTALLED) ## Apply ruff's formatting and safe fixes
 
 ##@ Demo and housekeeping
 .PHONY: demo clean
+# Each step announces itself as "[i/3] what (command)", so a log shows where a demo is.
 demo: $(INSTALLED) ## Install, reproduce the DVC pipeline, run the Iris experiments and the YOLO baseline pipeline; offline
+	@echo "[1/3] DVC pipeline: Iris prepare, train, evaluate, export; YOLO dataset (dvc repro) ..."
 	$(DVC) repro
+	@echo "[2/3] Iris experiments: a small grid of runs in MLflow (src.training.experiments) ..."
 	$(PY) -m src.training.experiments
+	@echo "[3/3] YOLO baseline: the ZenML pipeline, tracked in MLflow (run_yolo_pipeline_baseline) ..."
 	$(PY) -m src.zenml_pipelines.run_yolo_pipeline_baseline
 	@echo
 	@echo "Results:"
