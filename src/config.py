@@ -337,6 +337,39 @@ def _describe(point: dict[str, Any]) -> str:
     return ", ".join(f"{key}={value}" for key, value in point.items())
 
 
+#: Optuna studies of ``make zenml-tune``: one SQLite file per study (``<study>.db``).
+OPTUNA_DIR = PROJECT_ROOT / "runs" / "optuna"
+
+
+class CvTuneParams(StrictModel):
+    """An Optuna study over the ``cv.grid`` ranges (``make zenml-tune``).
+
+    The search space comes from ``cv.grid`` (lr0 continuous on a log scale between its
+    smallest and largest value, epochs an integer between its bounds, the other axes as
+    categories); these fields only say how long to search and how to prune.
+    """
+
+    study_name: str = Field(
+        "yolo-tune",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        description="The study (and its runs/optuna/<name>.db); rerunning it resumes it",
+    )
+    n_trials: int = Field(6, ge=1, le=1000, description="Trials the study holds in all")
+    seed: int = Field(0, ge=0, description="Seed of the TPE sampler")
+    startup_trials: int = Field(
+        2,
+        ge=1,
+        le=1000,
+        description="First trials drawn at random and never pruned (TPE and the pruner's base)",
+    )
+    warmup_epochs: int = Field(
+        20, ge=0, le=10_000, description="A trial is pruned at the earliest after this epoch"
+    )
+    timeout_s: float | None = Field(
+        None, gt=0, le=7 * 24 * 3600, description="Start no new trial after this; null: none"
+    )
+
+
 SelectionMetric = Literal["map50_95", "map50", "precision", "recall"]
 
 
@@ -362,6 +395,7 @@ class CvParams(StrictModel):
     download: CocoDownloadParams = CocoDownloadParams()
     train: CvTrainParams = CvTrainParams()
     grid: CvGridParams = CvGridParams()
+    tune: CvTuneParams = CvTuneParams()
     tracking: CvTrackingParams = CvTrackingParams()
 
 

@@ -83,17 +83,17 @@ def summary_from_run(run: Any) -> dict[str, Any]:
     }
 
 
-def grid_summaries(grid_id: str, tracking: CvTrackingParams) -> list[dict[str, Any]]:
-    """Return the summaries of every run of ``grid_id`` (oldest first)."""
+def grid_summaries(
+    grid_id: str, tracking: CvTrackingParams, tag: str = GRID_TAG
+) -> list[dict[str, Any]]:
+    """Return the summaries of every run tagged ``tag=grid_id`` (oldest first)."""
     runs = _client().search_runs(
         [_experiment_id(tracking)],
-        filter_string=f"tags.{GRID_TAG} = '{grid_id}'",
+        filter_string=f"tags.{tag} = '{grid_id}'",
         order_by=["attributes.start_time ASC"],
     )
     if not runs:
-        raise DataError(
-            f"no MLflow runs tagged {GRID_TAG}={grid_id} in '{tracking.experiment_name}'"
-        )
+        raise DataError(f"no MLflow runs tagged {tag}={grid_id} in '{tracking.experiment_name}'")
     return [summary_from_run(run) for run in runs]
 
 
@@ -220,7 +220,7 @@ def decision(best: dict[str, Any] | None, tracking: CvTrackingParams) -> str:
             + f"`{CHAMPION_ALIAS}` (strict improvement required)."
         )
     else:
-        lines.append("- **Registry:** this grid was run with `--no-register`; nothing changed.")
+        lines.append("- **Registry:** the runner was run with `--no-register`; nothing changed.")
     lines.append(f"- **Aliases now:** {_aliases_now(tracking)}.")
     lines.append(
         f"- Load the champion: `mlflow artifacts download -u "
@@ -298,7 +298,7 @@ def _comparison_chart(summaries: list[dict[str, Any]], path: Path, metric: str) 
     ax.set_xticks(range(len(names)), names, rotation=20, ha="right", fontsize=8)
     ax.set_ylabel("score")
     ax.set_ylim(0, 1)
-    ax.set_title(f"Grid runs, best first (rule: {metric})")
+    ax.set_title(f"Runs, best first (rule: {metric})")
     ax.legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -339,7 +339,64 @@ def write_decision_report(
 ) -> Path:
     """Return the path of the report written for ``grid_id`` (the latest grid when None)."""
     grid_id = grid_id or latest_grid_id(tracking)
-    summaries = grid_summaries(grid_id, tracking)
+    return _write_report(
+        grid_id,
+        grid_summaries(grid_id, tracking),
+        tracking=tracking,
+        out_dir=out_dir,
+        template=template,
+        header={
+            "source": f"`{GRID_TAG}={grid_id}`",
+            "rerun": "change the grid in `params.yaml`, run `make zenml-grid`",
+            "search": "",
+        },
+    )
+
+
+def write_study_report(
+    study_name: str,
+    *,
+    tracking: CvTrackingParams,
+    search: str,
+    out_dir: Path = REPORTS_DIR,
+    template: Path = CV_REPORT_TEMPLATE,
+) -> Path:
+    """Return the path of the report of an Optuna study's runs (``make zenml-tune``).
+
+    The same report as a grid's, over the runs tagged ``optuna_study``, with ``search``
+    (the study's section: space, sampler, pruner, trials) after the runs table. A pruned
+    trial's run shows as ``PRUNED`` and is never the best, as in the study itself.
+    """
+    from src.cv.tuning import STATE_TAG, STUDY_TAG
+
+    summaries = grid_summaries(study_name, tracking, tag=STUDY_TAG)
+    for summary in summaries:
+        if summary["tags"].get(STATE_TAG) == "PRUNED":
+            summary["status"] = "PRUNED"
+    return _write_report(
+        study_name,
+        summaries,
+        tracking=tracking,
+        out_dir=out_dir,
+        template=template,
+        header={
+            "source": f"`{STUDY_TAG}={study_name}`",
+            "rerun": "change `cv.grid` or `cv.tune` in `params.yaml`, run `make zenml-tune`",
+            "search": search,
+        },
+    )
+
+
+def _write_report(
+    grid_id: str,
+    summaries: list[dict[str, Any]],
+    *,
+    tracking: CvTrackingParams,
+    out_dir: Path,
+    template: Path,
+    header: dict[str, str],
+) -> Path:
+    """Return the path of the report of ``summaries``, written as ``decision_<grid_id>.md``."""
     metric = tracking.selection_metric
     finished = [s for s in summaries if s["status"] == "FINISHED"]
     best = select_best(finished, metric) if finished else None
@@ -357,6 +414,7 @@ def write_decision_report(
 
     first = summaries[0]
     values = {
+        **header,
         "grid_id": grid_id,
         "generated_at": datetime.now().strftime("%Y-%m-%d %H:%M"),
         "dataset": (
@@ -380,7 +438,7 @@ def write_decision_report(
         "plots": _plots_section(summaries, images, best),
         "analysis": analysis(summaries, best, metric),
         "decision": decision(best, tracking),
-        "pipeline_runs": "ZenML pipeline runs of this grid: "
+        "pipeline_runs": "ZenML pipeline runs: "
         + ", ".join(f"`{s['tags'].get('zenml_pipeline_run', s['run_name'])}`" for s in summaries)
         + ".",
     }

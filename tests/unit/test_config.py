@@ -211,3 +211,26 @@ def test_set_param_rewrites_one_line_and_keeps_comments(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"cv\.dataset\.seed = -1"):
         set_param(path, "cv.dataset.seed", -1)
     assert "seed: 0\n" in path.read_text(), "an invalid value is never written"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("n_trials: 0", "cv.tune.n_trials = 0: Input should be greater than or equal to 1"),
+        ("n_trials: 5000", "cv.tune.n_trials = 5000: Input should be less than or equal to 1000"),
+        ("seed: -1", "cv.tune.seed = -1"),
+        ("startup_trials: 0", "cv.tune.startup_trials = 0"),
+        ("warmup_epochs: -2", "cv.tune.warmup_epochs = -2"),
+        ("timeout_s: 0", "cv.tune.timeout_s = 0: Input should be greater than 0"),
+        ("study_name: ../escape", "cv.tune.study_name = '../escape': String should match"),
+        ("n_trails: 3", "cv.tune.n_trails: unknown key (did you mean 'n_trials'?)"),
+    ],
+)
+def test_tune_settings_are_bounded(tmp_path: Path, text: str, expected: str) -> None:
+    message = error_of(tmp_path, f"cv:\n  tune:\n    {text}\n")
+    assert expected in message and "\n" not in message
+
+
+def test_tune_defaults_come_from_the_params_file() -> None:
+    tune = get_config().cv.tune
+    assert (tune.study_name, tune.n_trials, tune.seed, tune.timeout_s) == ("yolo-tune", 6, 0, None)

@@ -51,3 +51,34 @@ def test_report_is_generated_from_the_latest_grid(tmp_path: Path, mlflow_store: 
 def test_report_without_grid_runs_is_one_clear_error(mlflow_store: str) -> None:
     with pytest.raises(DataError, match="make zenml-grid"):
         write_decision_report(None, tracking=TRACKING)
+
+
+def test_study_report_lists_trials_and_never_picks_a_pruned_one(
+    tmp_path: Path, mlflow_store: str
+) -> None:
+    import mlflow
+
+    from src.cv.report import write_study_report
+    from src.cv.tuning import STATE_TAG, STUDY_TAG, TRIAL_TAG
+
+    runs = [
+        _fake_run(tmp_path, "t0_yolo_e3_img64_lr0.002", 0.20, 30, "none"),
+        _fake_run(tmp_path, "t1_yolo_e2_img64_lr0.003", 0.30, 20, "none"),
+    ]
+    client = mlflow.MlflowClient(mlflow_store)
+    for number, (run, state) in enumerate(zip(runs, ("COMPLETE", "PRUNED"), strict=True)):
+        for key, value in ((STUDY_TAG, "s1"), (TRIAL_TAG, str(number)), (STATE_TAG, state)):
+            client.set_tag(run["mlflow_run_id"], key, value)
+
+    path = write_study_report(
+        "s1", tracking=TRACKING, out_dir=tmp_path / "reports", search="### Study\n\ntrials here"
+    )
+    text = path.read_text()
+    assert path.name == "decision_s1.md"
+    assert "tagged\n> `optuna_study=s1`" in text and "make zenml-tune" in text
+    assert "### Study\n\ntrials here" in text
+    best_row = next(line for line in text.splitlines() if line.startswith("| **best**"))
+    assert "`t0_yolo_e3_img64_lr0.002`" in best_row  # the higher one was pruned
+    pruned_row = next(line for line in text.splitlines() if "t1_yolo_e2" in line and "|" in line)
+    assert "| PRUNED |" in pruned_row
+    assert "$" not in text
