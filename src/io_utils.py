@@ -227,7 +227,10 @@ def publish_staged(moves: Sequence[tuple[Path, Path]]) -> None:
                     if is_folder:
                         os.rename(target, backup)
                     else:
-                        os.link(target, backup, follow_symlinks=False)
+                        try:
+                            os.link(target, backup, follow_symlinks=False)
+                        except OSError:  # a filesystem without hard links
+                            shutil.copy2(target, backup, follow_symlinks=False)
                 done.append((staged, target, backup, False))
                 if is_folder or not target.exists():
                     os.rename(staged, target)

@@ -5,9 +5,15 @@ validated by the same schema, so ``--imgsz 100`` fails exactly like it would in 
 The training is one MLflow run in ``cv.tracking.experiment_name`` (params, per-epoch
 curves, final and test metrics, plots, ``best.pt``). Outputs:
 
-* ``runs/yolo/<run name>/``   the ultralytics folder (replaced only when training worked)
-* ``models/yolo/best.pt``     the new weights, copied into place atomically
-* ``models/yolo/summary.json``params, metrics, MLflow run id and artifact URIs
+* ``runs/yolo/<run name>/``   the ultralytics folder
+* ``models/yolo/best.pt``     the new weights
+* ``models/yolo/summary.json``params, metrics, MLflow run id, artifact URIs, weights sha256
+
+The three are one unit: built in hidden staging siblings (``.<name>.building-<pid>-…``),
+checked, and swapped in together once the run is logged, under a lock on their folders
+(two trainings of the same name take turns) with Ctrl-C and SIGTERM held meanwhile. Any
+failure or signal before leaves the old ones as they were and the run FAILED or KILLED;
+staging left by a killed process is removed by the next training and ``make doctor``.
 
 ultralytics, torch and mlflow are imported only once the inputs are valid.
 """
@@ -18,19 +24,34 @@ import argparse
 import re
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from src.cli import run_main
 from src.config import (
     CV_MODELS_DIR,
     CV_RUNS_DIR,
     CvTrainParams,
+    Params,
     flags_given,
     get_config,
     resolve_path,
     with_overrides,
 )
-from src.errors import ConfigError
-from src.io_utils import atomic_path, atomic_write_json
+from src.errors import ConfigError, OutputError
+from src.io_utils import (
+    atomic_path,
+    atomic_write_json,
+    ensure_writable_dir,
+    publish_staged,
+    remove_dead_staging,
+    remove_path,
+    sha256_file,
+    signals_deferred,
+    staging_path,
+)
+
+if TYPE_CHECKING:
+    from src.cv.training import YoloTrainingResult
 
 #: Flags named after the schema's fields; values stay strings so the schema converts them.
 TRAIN_FLAGS: tuple[str, ...] = tuple(CvTrainParams.model_fields)
@@ -80,43 +101,54 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     from src.cv.training import run_name_for, train_yolo
+    from src.tracking import tracked_run
 
     run_name = args.run_name or run_name_for(params)
     if not _RUN_NAME.match(run_name):
         raise ConfigError(f"--run-name {run_name!r}: use letters, digits, '.', '_' or '-'")
     weights_out = resolve_path(args.weights_out)
+    summary_out = weights_out.parent / "summary.json"
+    check_file_targets(weights_out, summary_out)
+    remove_dead_staging(weights_out.parent)  # what a killed training left
     print(
         f"training {run_name} on {data_yaml} ({params.epochs} epochs, {params.imgsz} px, "
         f"{params.device})",
         flush=True,
     )
+    run_dir = (resolve_path(args.runs_dir) / run_name).resolve()
     result = train_yolo(
         params,
         data_yaml,
-        run_dir=resolve_path(args.runs_dir) / run_name,
+        run_dir=run_dir,
         tracking=config.cv.tracking,
         run_name=run_name,
+        publish=False,
     )
-    test_metrics: dict[str, float] = {}
-    if not args.no_test_eval:
-        from src.cv.evaluation import evaluate_yolo_weights
+    staged: list[tuple[Path, Path]] = [(result.run_dir, run_dir)]
+    try:
+        # The run is reopened for the rest of the unit, so a failure or a signal from here
+        # on still ends it FAILED or KILLED, with nothing swapped in.
+        with tracked_run(config.cv.tracking.experiment_name, run_id=result.mlflow_run_id):
+            test_metrics: dict[str, float] = {}
+            if not args.no_test_eval:
+                from src.cv.evaluation import evaluate_yolo_weights
 
-        test_metrics = evaluate_yolo_weights(
-            result.weights,
-            data_yaml,
-            params=params,
-            out_dir=result.run_dir,
-            tracking=config.cv.tracking,
-            mlflow_run_id=result.mlflow_run_id,
-        )
-    with atomic_path(weights_out) as tmp:
-        shutil.copyfile(result.weights, tmp)
-    from src.cv.evaluation import summarize_training
-
-    summary = summarize_training(
-        result.to_dict(), test_metrics, selection_metric=config.cv.tracking.selection_metric
-    )
-    atomic_write_json(weights_out.parent / "summary.json", summary)
+                test_metrics = evaluate_yolo_weights(
+                    result.weights,
+                    data_yaml,
+                    params=params,
+                    out_dir=result.run_dir,
+                    tracking=config.cv.tracking,
+                    mlflow_run_id=result.mlflow_run_id,
+                )
+            staged += stage_model_files(
+                result, run_dir, test_metrics, weights_out, summary_out, config
+            )
+            with signals_deferred():  # Ctrl-C / SIGTERM wait until all three are in place
+                publish_staged(staged)
+    finally:
+        for staging, _ in staged:
+            remove_path(staging)
 
     m = result.metrics
     print(
@@ -128,9 +160,54 @@ def main(argv: list[str] | None = None) -> int:
             f"test split: mAP50 {test_metrics['test_map50']:.3f}  "
             f"mAP50-95 {test_metrics['test_map50_95']:.3f}"
         )
-    print(f"weights: {weights_out}   run folder: {result.run_dir}")
+    print(f"weights: {weights_out}   run folder: {run_dir}")
     print(f"MLflow run {result.mlflow_run_id} in experiment '{config.cv.tracking.experiment_name}'")
     return 0
+
+
+def check_file_targets(*targets: Path) -> None:
+    """Raise OutputError now, before hours of training, if an output cannot be a plain file."""
+    for target in targets:
+        if target.is_dir() or target.is_symlink():
+            raise OutputError(f"{target}: is a directory or a link, not a file; remove it")
+    ensure_writable_dir(targets[0].parent)
+
+
+def stage_model_files(
+    result: YoloTrainingResult,
+    run_dir: Path,
+    test_metrics: dict[str, float],
+    weights_out: Path,
+    summary_out: Path,
+    config: Params,
+) -> list[tuple[Path, Path]]:
+    """Return ``(staged, target)`` for the weights copy and its summary, written and checked.
+
+    The summary names the final paths and the weights' sha256, so the three outputs can be
+    told apart from those of another training of the same name.
+    """
+    from src.cv.evaluation import summarize_training
+
+    check_file_targets(weights_out, summary_out)
+    weights_tmp, summary_tmp = staging_path(weights_out), staging_path(summary_out)
+    staged = [(weights_tmp, weights_out), (summary_tmp, summary_out)]
+    try:
+        with atomic_path(weights_tmp) as tmp:
+            shutil.copyfile(result.weights, tmp)
+        summary = summarize_training(
+            result.relocated(run_dir).to_dict(),
+            test_metrics,
+            selection_metric=config.cv.tracking.selection_metric,
+        )
+        summary["weights_sha256"] = sha256_file(result.weights)
+        atomic_write_json(summary_tmp, summary)
+        if sha256_file(weights_tmp) != summary["weights_sha256"]:
+            raise OutputError(f"{weights_tmp}: the staged weights do not read back as written")
+    except BaseException:
+        for staging, _ in staged:
+            remove_path(staging)
+        raise
+    return staged
 
 
 if __name__ == "__main__":

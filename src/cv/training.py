@@ -39,14 +39,21 @@ import re
 import sys
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from src.config import CvTrackingParams, CvTrainParams
 from src.cv.inputs import YoloDataset, check_device, check_yolo_dataset, resolve_model
 from src.errors import DataError, OutputError
-from src.io_utils import display_path, staged_directory
+from src.io_utils import (
+    display_path,
+    new_staging_dir,
+    publish_staged,
+    remove_dead_staging,
+    remove_path,
+    signals_deferred,
+)
 from src.tracking import check_tracking_available, log_flat_params, standard_tags, tracked_run
 from src.workarounds import configure_ultralytics, offline_train_args
 
@@ -118,6 +125,10 @@ class YoloTrainingResult:
     model_source: str
     tags: dict[str, str] = field(default_factory=dict)
 
+    def relocated(self, run_dir: Path) -> YoloTrainingResult:
+        """Return a copy whose folder and weights are where ``run_dir`` will hold them."""
+        return replace(self, run_dir=run_dir, weights=run_dir / "weights" / "best.pt")
+
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-friendly copy (paths as strings)."""
         data = asdict(self)
@@ -170,6 +181,26 @@ def _check_replaceable(run_dir: Path) -> None:
         )
 
 
+def _log_run_files(folder: Path, dataset: YoloDataset, artifact_uri: str) -> dict[str, str]:
+    """Log the run folder's plots, tables and weights and the dataset files; return their URIs."""
+    import mlflow
+
+    artifact_uris: dict[str, str] = {}
+    for rel in RUN_ARTIFACTS:
+        path = folder / rel
+        if not path.is_file():
+            print(f"warning: {rel} was not written; not logged", file=sys.stderr)
+            continue
+        parent = str(Path(rel).parent) if Path(rel).parent != Path(".") else None
+        mlflow.log_artifact(str(path), artifact_path=parent)
+        artifact_uris[rel] = f"{artifact_uri}/{rel}"
+    for extra in (dataset.data_yaml, dataset.root / "manifest.json"):
+        if extra.is_file():
+            mlflow.log_artifact(str(extra), artifact_path="dataset")
+            artifact_uris[f"dataset/{extra.name}"] = f"{artifact_uri}/dataset/{extra.name}"
+    return artifact_uris
+
+
 # --------------------------------------------------------------------------- training
 def _log_dataset(dataset: YoloDataset) -> None:
     """Log the dataset as the run's input: one row per split, digest = the manifest's hash.
@@ -209,10 +240,16 @@ def train_yolo(
     run_name: str | None = None,
     tags: dict[str, str] | None = None,
     progress: bool = True,
+    publish: bool = True,
 ) -> YoloTrainingResult:
     """Return the result of training ``params`` on ``data_yaml``, tracked as one MLflow run.
 
-    ``run_dir`` is replaced by the new ultralytics folder only when training succeeded.
+    The ultralytics folder is built in a hidden sibling of ``run_dir``
+    (``.<name>.building-<pid>-…``) and, with ``publish``, swapped onto ``run_dir`` as the
+    run's last step, once everything is logged; any failure before leaves ``run_dir`` as it
+    was. ``publish=False`` leaves the swap to the caller (``train_cv`` publishes the folder
+    with ``best.pt`` and ``summary.json`` as one unit): the result then points into the
+    staging folder, which the caller must publish or remove.
     Raises DataError, ConfigError or TrackingError (one line each) before any work starts.
     """
     dataset = check_yolo_dataset(data_yaml)
@@ -221,6 +258,7 @@ def train_yolo(
     check_tracking_available()
     run_dir = Path(run_dir).resolve()
     _check_replaceable(run_dir)
+    remove_dead_staging(run_dir.parent)  # what a killed training left
     run_name = run_name or run_name_for(params)
 
     configure_ultralytics()
@@ -251,7 +289,8 @@ def train_yolo(
             }
         )
         _log_dataset(dataset)
-        with staged_directory(run_dir, marker=RUN_MARKER) as staging:
+        staging = new_staging_dir(run_dir, marker=RUN_MARKER)
+        try:
             if progress:
                 print(f"device {device}, model {model_ref.description}", flush=True)
             model = YOLO(model_ref.source)
@@ -284,42 +323,34 @@ def train_yolo(
                 raise DataError(f"{display_path(run_dir)}: training ended without weights/best.pt")
             results = dict(getattr(final, "results_dict", {}) or {})
 
-        metrics = {name: float(results.get(key, 0.0)) for key, name in FINAL_METRICS.items()}
-        best = max(history, key=lambda row: row.get("val_map50_95", 0.0), default={"epoch": 0})
-        metrics |= {
-            "best_epoch": float(best["epoch"]),
-            "epochs_completed": float(len(history)),
-            "train_seconds": round(seconds, 3),
-        }
-        _log_history(run.info.run_id, history)
-        mlflow.log_metrics(metrics, step=len(history))
+            metrics = {name: float(results.get(key, 0.0)) for key, name in FINAL_METRICS.items()}
+            best = max(history, key=lambda row: row.get("val_map50_95", 0.0), default={"epoch": 0})
+            metrics |= {
+                "best_epoch": float(best["epoch"]),
+                "epochs_completed": float(len(history)),
+                "train_seconds": round(seconds, 3),
+            }
+            _log_history(run.info.run_id, history)
+            mlflow.log_metrics(metrics, step=len(history))
+            artifact_uris = _log_run_files(staging, dataset, run.info.artifact_uri)
+            # best.pt again, as the pyfunc model that registration and `mlflow models serve` use.
+            from src.cv.serving import log_detector_model
 
-        artifact_uris: dict[str, str] = {}
-        for rel in RUN_ARTIFACTS:
-            path = run_dir / rel
-            if not path.is_file():
-                print(f"warning: {display_path(path)} was not written; not logged", file=sys.stderr)
-                continue
-            folder = str(Path(rel).parent) if Path(rel).parent != Path(".") else None
-            mlflow.log_artifact(str(path), artifact_path=folder)
-            artifact_uris[rel] = f"{run.info.artifact_uri}/{rel}"
-        for extra in (dataset.data_yaml, dataset.root / "manifest.json"):
-            if extra.is_file():
-                mlflow.log_artifact(str(extra), artifact_path="dataset")
-                artifact_uris[f"dataset/{extra.name}"] = (
-                    f"{run.info.artifact_uri}/dataset/{extra.name}"
-                )
-        # best.pt again, as the pyfunc model that registration and `mlflow models serve` use.
-        from src.cv.serving import log_detector_model
+            served = log_detector_model(staging / "weights" / "best.pt", imgsz=params.imgsz)
+            artifact_uris["model"] = served.model_uri
+            run_id, experiment_id = run.info.run_id, run.info.experiment_id
+            if publish:
+                with signals_deferred():  # Ctrl-C / SIGTERM wait until the folder is in place
+                    publish_staged([(staging, run_dir)])
+        except BaseException:
+            remove_path(staging)
+            raise
 
-        served = log_detector_model(run_dir / "weights" / "best.pt", imgsz=params.imgsz)
-        artifact_uris["model"] = served.model_uri
-        run_id, experiment_id = run.info.run_id, run.info.experiment_id
-
+    folder = run_dir if publish else staging
     return YoloTrainingResult(
         run_name=run_name,
-        run_dir=run_dir,
-        weights=run_dir / "weights" / "best.pt",
+        run_dir=folder,
+        weights=folder / "weights" / "best.pt",
         metrics=metrics,
         history=history,
         mlflow_run_id=run_id,
