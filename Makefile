@@ -171,6 +171,10 @@ zenml-baseline: $(INSTALLED) ## Run the YOLO pipeline once with cv.train (data -
 zenml-grid: $(INSTALLED) ## Run the cv.grid pipelines, register the best (challenger/champion), write the report
 	$(PY) -m src.zenml_pipelines.run_yolo_pipeline_grid
 
+.PHONY: zenml-tune
+zenml-tune: $(INSTALLED) ## Optuna study (TPE + median pruner) over the cv.grid ranges, resumable; registers the best, writes the report (ARGS="--n-trials 3")
+	$(PY) -m src.zenml_pipelines.run_yolo_tune $(ARGS)
+
 zenml-up: $(INSTALLED) ## Start ZenML's local server and dashboard on http://127.0.0.1:8237 (no Docker)
 	$(BIN)/zenml login --local --port $(ZENML_LOCAL_PORT) --ip-address 127.0.0.1
 
