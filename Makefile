@@ -251,7 +251,7 @@ test-tools: ## Install the Debian tools of the integration tests (docker-compose
 
 ##@ Benchmarks
 .PHONY: bench bench-install
-bench: $(INSTALLED) ## Measure tooling overheads B1-B6 into reports/bench.md (BENCH_ARGS="--only B1,B6 --repeats 5")
+bench: $(INSTALLED) ## Measure tooling overheads (every id but B7) into reports/bench.md (BENCH_ARGS="--only B1,B6 --repeats 5")
 	$(PY) -m tools.bench $(BENCH_ARGS)
 
 bench-install: $(INSTALLED) ## Measure `make install` into empty venvs, cold and warm pip cache (B7, minutes)

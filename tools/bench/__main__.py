@@ -1,9 +1,10 @@
 """Measure what the tooling costs on this machine: ``python -m tools.bench``.
 
-    python -m tools.bench                       # B1-B6, 5 runs each after a warm-up
+    python -m tools.bench                       # B1-B6, B8, B9, 5 runs each after a warm-up
     python -m tools.bench --only B1,B6 --repeats 3
     python -m tools.bench --only B7             # cold and warm `make install` (minutes)
-    python -m tools.bench --all                 # B1-B7
+    python -m tools.bench --only B9 --fast-lane-only  # `make test-fast` only
+    python -m tools.bench --all                 # B1-B9
 
 Results go to ``reports/bench.md`` (a table, the machine and versions) and
 ``reports/bench.json`` (every sample). Ids not run this time keep their previous
@@ -31,8 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tools.bench", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--only", help="comma-separated ids, e.g. B1,B6 (default: B1-B6)")
-    parser.add_argument("--all", action="store_true", help="run B1-B7 (B7 takes minutes)")
+    parser.add_argument("--only", help="comma-separated ids, e.g. B1,B6 (default: all but B7)")
+    parser.add_argument("--all", action="store_true", help="run every id, B7 included (minutes)")
     parser.add_argument("--repeats", type=int, default=5, help="measured runs per side (5)")
     parser.add_argument("--warmup", type=int, default=1, help="discarded runs per side first (1)")
     parser.add_argument("--out-dir", type=Path, default=REPORTS_DIR, help="where reports go")
@@ -62,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--files-at",
         metavar="REV:PATH,...",
         help="use these files as of git REV in the copies (a 'before'; use another --out-dir)",
+    )
+    parser.add_argument(
+        "--fast-lane-only",
+        action="store_true",
+        help="B9: measure `make test-fast` only, not the full `make test` (minutes)",
     )
     parser.add_argument(
         "--env",
@@ -108,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         profile=args.profile,
         extra_env=extra_env,
         overlay=overlay,
+        fast_lane_only=args.fast_lane_only,
     )
     command = "python -m tools.bench " + " ".join(sys.argv[1:] if argv is None else argv)
     results = []

@@ -97,6 +97,30 @@ def ratio(a: Sequence[float], b: Sequence[float]) -> float | None:
     return ma / mb
 
 
+#: A per-side target: ``A ≤ 30 s, B ≤ 720 s`` bounds each side's median (B9's test lanes).
+_SIDE_CLAUSE = re.compile(r"\s*([AB])\s*(≤|<=)\s*([0-9.]+)\s*s\s*")
+
+
+def judge_result(result: Result, target: str) -> str:
+    """Return the verdict of ``result``: per-side clauses, else its value against ``target``.
+
+    A side without samples (not run this time) is left out of a per-side verdict.
+    """
+    clauses = target.split(",")
+    matches = [_SIDE_CLAUSE.fullmatch(clause) for clause in clauses]
+    if not all(matches):
+        return judge(result.value, target)
+    verdicts = []
+    for match in matches:
+        assert match is not None
+        side = result.a_median if match.group(1) == "A" else result.b_median
+        if side is not None:
+            verdicts.append(side <= float(match.group(3)))
+    if not verdicts:
+        return "error"
+    return "pass" if all(verdicts) else "fail"
+
+
 def judge(value: float | None, target: str) -> str:
     """Return ``pass``/``fail`` for ``value`` against ``≤ x`` / ``= x``; ``report`` otherwise."""
     match = re.fullmatch(r"\s*(≤|<=|=|==)\s*([0-9.]+)\s*", target)
@@ -171,6 +195,8 @@ class Context:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     #: ``--files-at REV:PATH,...``: file contents put into every copy (to measure a "before").
     overlay: Mapping[str, bytes] = field(default_factory=dict)
+    #: ``--fast-lane-only``: B9 measures ``make test-fast`` and skips the full ``make test``.
+    fast_lane_only: bool = False
 
     def workdir(self, name: str) -> Path:
         """Return a fresh, empty folder ``name`` under the temporary root."""
@@ -308,7 +334,7 @@ def measure(bench: Bench, ctx: Context) -> Result:
     )
     try:
         bench.measure(ctx, result)
-        result.status = judge(result.value, bench.target)
+        result.status = judge_result(result, bench.target)
     except BenchError as exc:
         message = str(exc)
         result.status = "not available" if message.startswith("not available") else "error"

@@ -68,6 +68,27 @@ B4_PARTS: dict[str, tuple[str, str]] = {
     "↳ storing step outputs as artifacts": ("step_runner.py", "_store_output_artifacts"),
 }
 
+#: Where ``python -m src.train_cv`` spends its time beyond ultralytics' training (B8's profile).
+B8_PARTS: dict[str, tuple[str, str]] = {
+    "whole run (train_cv main)": ("src/train_cv.py", "main"),
+    "↳ tracked training (train_yolo: MLflow run, dataset, staging)": (
+        "src/cv/training.py",
+        "train_yolo",
+    ),
+    "↳↳ ultralytics' training, as `yolo train` runs it (model.train)": (
+        "ultralytics/engine/model.py",
+        "train",
+    ),
+    "↳↳ MLflow store start and experiment look-up (use_experiment)": (
+        "src/tracking.py",
+        "use_experiment",
+    ),
+    "↳ test-split evaluation (not in `yolo train`)": (
+        "src/cv/evaluation.py",
+        "evaluate_yolo_weights",
+    ),
+}
+
 
 def profile_python(
     args: Sequence[str],

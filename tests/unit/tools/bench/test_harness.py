@@ -38,6 +38,28 @@ def test_judge(value: float | None, target: str, verdict: str) -> None:
     assert harness.judge(value, target) == verdict
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "verdict"),
+    [
+        ([20.0, 25.0, 40.0], [700.0], "pass"),
+        ([31.0, 32.0, 20.0], [700.0], "fail"),
+        ([20.0], [721.0], "fail"),
+        ([20.0], [], "pass"),  # the slow lane not run: judged on the fast one alone
+        ([], [], "error"),
+    ],
+)
+def test_per_side_targets_bound_each_sides_median(
+    a: list[float], b: list[float], verdict: str
+) -> None:
+    result = harness.Result(id="B9", what="lanes", target="A ≤ 30 s, B ≤ 720 s", a=a, b=b)
+    assert harness.judge_result(result, result.target) == verdict
+
+
+def test_a_plain_target_is_judged_on_the_value() -> None:
+    result = harness.Result(id="B1", what="ratio", target="≤ 2.0", value=2.5)
+    assert harness.judge_result(result, result.target) == "fail"
+
+
 def test_alternate_discards_warmup_and_swaps_the_order() -> None:
     calls: list[str] = []
     counter = {"a": 0, "b": 0}
