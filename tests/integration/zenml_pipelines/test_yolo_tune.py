@@ -96,7 +96,8 @@ def test_study_runs_trials_as_pipelines_resumes_and_registers_the_best(
     )
     assert version.run_id == best_run.info.run_id
     assert "challenger" in version.aliases
-    assert client.get_run(best_run.info.run_id).data.tags["registry.version"] == str(version.version)
+    best_tags = client.get_run(best_run.info.run_id).data.tags
+    assert best_tags["registry.version"] == str(version.version)
     report = (root / "reports" / "decision_it-study.md").read_text()
     assert "### Study" in report and "`optuna_study=it-study`" in report
     assert report.count("| COMPLETE |") == 3  # the trials table
