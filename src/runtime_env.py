@@ -67,3 +67,30 @@ def apply_runtime_defaults(root: Path = PROJECT_ROOT) -> None:
         for key, value in source.items():
             if value != "":
                 os.environ.setdefault(key, value)
+    stack_mlflow_client_credentials()
+
+
+def stack_mlflow_client_credentials() -> None:
+    """Let MLflow clients of the server stack log in as its admin unless .env names a user.
+
+    The stack's MLflow server runs MLflow's basic-auth app, and every MLflow client sends
+    MLFLOW_TRACKING_USERNAME/PASSWORD. When both are unset, the tracking URI is the stack's
+    MLflow server (STACK_HOST or loopback, MLFLOW_PORT) and .env holds the admin's
+    password, the admin account (MLFLOW_AUTH_ADMIN_USERNAME/PASSWORD) fills them.
+    """
+    from urllib.parse import urlparse
+
+    env = os.environ
+    password = env.get("MLFLOW_AUTH_ADMIN_PASSWORD")
+    if not password or env.get("MLFLOW_TRACKING_USERNAME") or env.get("MLFLOW_TRACKING_PASSWORD"):
+        return
+    uri = urlparse(env.get("MLFLOW_TRACKING_URI", ""))
+    hosts = {env.get("STACK_HOST") or "127.0.0.1", "127.0.0.1", "localhost"}
+    try:
+        port = uri.port or (443 if uri.scheme == "https" else 80)
+    except ValueError:
+        return
+    stack_port = env.get("MLFLOW_PORT") or "5000"
+    if uri.scheme in ("http", "https") and uri.hostname in hosts and str(port) == stack_port:
+        env["MLFLOW_TRACKING_USERNAME"] = env.get("MLFLOW_AUTH_ADMIN_USERNAME") or "admin"
+        env["MLFLOW_TRACKING_PASSWORD"] = password

@@ -240,3 +240,36 @@ def image_open_errors() -> tuple[type[BaseException], ...]:
     from PIL import Image, UnidentifiedImageError
 
     return (OSError, UnidentifiedImageError, Image.DecompressionBombError, ImportError)
+
+
+# --------------------------------------------------------------------------- moto
+#: S3's own answer to a request without credentials (MinIO and AWS send the same code).
+_S3_ACCESS_DENIED = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+    b"<Message>Access Denied: this server needs signed requests (AWS Signature V4)</Message>"
+    b"</Error>"
+)
+
+
+def refuse_anonymous_s3(app: Any) -> Any:
+    """Return ``app`` (moto's WSGI server) answering 403 AccessDenied to unsigned requests.
+
+    With request authentication on, moto reads the ``Authorization`` header without
+    checking it is there, so an anonymous request (a browser, curl, a presigned URL,
+    which moto cannot verify) ends in a KeyError and HTTP 500 instead of S3's 403.
+    Requests carrying the header go to moto untouched and are checked by it.
+
+    Targets moto 5.2.5. Proved by
+    tests/unit/services/test_s3_server.py::test_anonymous_requests_get_403_and_signed_ones_work.
+    """
+
+    def guarded(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("HTTP_AUTHORIZATION"):
+            return app(environ, start_response)
+        start_response(
+            "403 Forbidden",
+            [("Content-Type", "application/xml"), ("Content-Length", str(len(_S3_ACCESS_DENIED)))],
+        )
+        return [_S3_ACCESS_DENIED]
+
+    return guarded

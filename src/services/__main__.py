@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -68,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{dotenv}: random values written for {listed}; the file is 0600")
         return 0
     settings = ServiceSettings.from_env()
+    if settings.remote_warning and args.command in ("up", "check"):
+        print(settings.remote_warning, file=sys.stderr)
     if args.command in ("up", "register", "check"):
         from src.services.secrets import dotenv_path, restrict_to_owner
 

@@ -7,8 +7,10 @@ From the settings in ``.env``, idempotently:
 * ZenML (the set-up itself lives in :mod:`src.zenml_setup.server_stack`):
   log the client in to ``ZENML_STORE_URL`` with ``ZENML_ADMIN_USERNAME`` /
   ``ZENML_ADMIN_PASSWORD``; a secret holding the S3 keys; an S3 artifact store on
-  ``ZENML_ARTIFACT_PATH`` with the endpoint URL; an MLflow experiment tracker on the
-  MLflow server; the stack ``ZENML_STACK_NAME`` of the three, registered and set.
+  ``ZENML_ARTIFACT_PATH`` with the endpoint URL; a secret holding the MLflow account
+  (``MLFLOW_TRACKING_USERNAME``/``PASSWORD``, by default the server's admin) and an MLflow
+  experiment tracker on the MLflow server reading it; the stack ``ZENML_STACK_NAME`` of
+  the three, registered and set.
 * DVC: a remote ``minio`` at ``DVC_REMOTE_URL`` with the endpoint and the keys, all in
   ``.dvc/config.local`` (never committed), made the default remote.
 
@@ -64,6 +66,8 @@ def register_zenml(settings: ServiceSettings) -> list[Registration]:
             access_key_id=settings.access_key_id,
             secret_access_key=settings.secret_access_key,
             tracking_uri=settings.mlflow_url,
+            tracking_username=settings.tracking_username,
+            tracking_password=settings.tracking_password,
         )
     except MlopsError:
         raise

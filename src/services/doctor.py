@@ -1,6 +1,7 @@
 """``make doctor``: check every piece of the configured stack, one line each, with a hint.
 
     ✓ S3 buckets        mlflow, zenml, dvc writable at http://127.0.0.1:9000
+    ✗ MLflow auth       http://127.0.0.1:5000 accepts anonymous writes … — hint: …
     ✗ MLflow artifacts  HTTP 500 storing doctor/… through the server — hint: is S3 up? …
 
 With no server configured (the embedded default) only the local checks run and
@@ -71,10 +72,21 @@ def locked_versions(lock: Path = PROJECT_ROOT / "requirements.lock") -> dict[str
 
 
 def _http(
-    method: str, url: str, data: bytes | None = None, timeout: float = _TIMEOUT
+    method: str,
+    url: str,
+    data: bytes | None = None,
+    timeout: float = _TIMEOUT,
+    auth: tuple[str, str] | None = None,
 ) -> tuple[int, bytes]:
     """Return ``(status, body)``; HTTP errors are returned, connection errors raised."""
+    import base64
+
     request = urllib.request.Request(url, data=data, method=method)
+    if auth is not None:
+        token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    if data is not None and method == "POST":
+        request.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read()
@@ -143,7 +155,10 @@ def check_credentials(settings: ServiceSettings) -> str:
     problems = settings.credential_problems()
     if problems:
         raise _Failed("; ".join(problems), "make secrets, or set them in .env")
-    return "AWS keys and ZenML password set, none a placeholder, secrets 12+ characters"
+    return (
+        "AWS keys, ZenML and MLflow admin passwords, server keys set, none a placeholder, "
+        "secrets 12+ characters"
+    )
 
 
 def check_s3_reachable(settings: ServiceSettings) -> str:
@@ -195,19 +210,62 @@ def check_mlflow_health(settings: ServiceSettings) -> str:
     return f"{settings.mlflow_url} healthy"
 
 
+def check_mlflow_auth(settings: ServiceSettings) -> str:
+    """Fail if the MLflow server accepts an anonymous write, or refuses the clients' account."""
+    api = f"{settings.mlflow_url}/api/2.0/mlflow"
+    probe = json.dumps({"name": f"doctor-anonymous-{uuid.uuid4().hex}"}).encode()
+    user = settings.tracking_username
+    try:
+        status, body = _http("POST", f"{api}/experiments/create", probe)
+        if 200 <= status < 300:
+            experiment = json.loads(body or b"{}").get("experiment_id")
+            if experiment:  # clean up what the stranger's write made
+                _http(
+                    "POST",
+                    f"{api}/experiments/delete",
+                    json.dumps({"experiment_id": experiment}).encode(),
+                    auth=settings.mlflow_auth(),
+                )
+            raise _Failed(
+                f"{settings.mlflow_url} accepts anonymous writes (created an experiment "
+                "without credentials)",
+                "run the server with --app-name basic-auth: make stack-up-local or make "
+                "stack-up do",
+            )
+        if status != 401:
+            raise _Failed(
+                f"an anonymous write answered HTTP {status}, not 401", "see the MLflow log"
+            )
+        status, _ = _http(
+            "GET", f"{api}/experiments/search?max_results=1", auth=settings.mlflow_auth()
+        )
+    except (urllib.error.URLError, OSError) as exc:
+        raise _Failed(_unreachable(settings.mlflow_url, exc), "make stack-up-local") from None
+    if status in (401, 403):
+        raise _Failed(
+            f"the server refused user {user!r} (HTTP {status})",
+            "MLFLOW_TRACKING_USERNAME/PASSWORD in .env (unset: the MLFLOW_AUTH_ADMIN_* "
+            "account); the admin is created on the server's first start only",
+        )
+    if status != 200:
+        raise _Failed(f"searching experiments as {user!r} answered HTTP {status}", "")
+    return f"anonymous write refused (401), user {user!r} accepted"
+
+
 def check_mlflow_artifacts(settings: ServiceSettings) -> str:
     path = f"doctor/{uuid.uuid4().hex}.txt"
     url = f"{settings.mlflow_url}/api/2.0/mlflow-artifacts/artifacts/{path}"
     hint = "the MLflow server stores artifacts in s3://mlflow/: is S3 up, are its keys right?"
     try:
         # The server retries S3 on its side: allow it time to answer with its own error.
-        status, _ = _http("PUT", url, b"doctor", timeout=30.0)
+        auth = settings.mlflow_auth()
+        status, _ = _http("PUT", url, b"doctor", timeout=30.0, auth=auth)
         if status != 200:
             raise _Failed(f"HTTP {status} storing an artifact through {settings.mlflow_url}", hint)
-        status, body = _http("GET", url, timeout=30.0)
+        status, body = _http("GET", url, timeout=30.0, auth=auth)
         if status != 200 or body != b"doctor":
             raise _Failed(f"HTTP {status} reading the artifact back", hint)
-        _http("DELETE", url, timeout=30.0)
+        _http("DELETE", url, timeout=30.0, auth=auth)
     except (urllib.error.URLError, OSError) as exc:
         raise _Failed(_unreachable(settings.mlflow_url, exc), hint) from None
     return "stored, read back and deleted through the server (s3://mlflow/)"
@@ -289,6 +347,8 @@ def check_zenml_stack(settings: ServiceSettings) -> str:
         problems.append("no MLflow experiment tracker")
     elif tracker[2].get("tracking_uri") != settings.mlflow_url:
         problems.append(f"tracker URI {tracker[2].get('tracking_uri')}")
+    elif not str(tracker[2].get("tracking_password") or "").startswith("{{"):
+        problems.append("tracker credentials not read from a ZenML secret")
     if problems:
         raise _Failed(f"stack {name}: " + "; ".join(problems) + " (differs from .env)", hint)
     assert store is not None and tracker is not None
@@ -371,6 +431,7 @@ def run_checks(
         ("S3 reachable", lambda: check_s3_reachable(settings), None),
         ("S3 buckets", lambda: check_s3_buckets(settings), "S3 reachable"),
         ("MLflow server", lambda: check_mlflow_health(settings), None),
+        ("MLflow auth", lambda: check_mlflow_auth(settings), "MLflow server"),
         ("MLflow artifacts", lambda: check_mlflow_artifacts(settings), "S3 reachable"),
         ("ZenML server", lambda: check_zenml_server(settings), None),
         ("ZenML stack", lambda: check_zenml_stack(settings), "ZenML server"),

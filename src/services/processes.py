@@ -8,7 +8,13 @@ log in one run folder (``STACK_RUN_DIR``, default ``.stack/``)::
 
     .stack/s3.pid  s3.log  s3-data/                   moto; objects saved on stop
     .stack/mlflow.pid  mlflow.log  mlflow/mlflow.db   SQLite backend; artifacts in s3://mlflow/
+        mlflow/basic_auth.ini  mlflow/basic_auth.db   MLflow's basic-auth app: users, permissions
     .stack/zenml.pid  zenml.log  zenml/zenml.db       ZenML server (its own database and config)
+
+Every server authenticates: moto checks the S3 keys, the MLflow server runs MLflow's
+basic-auth app (admin ``MLFLOW_AUTH_ADMIN_USERNAME``/``PASSWORD``, created on its first
+start), the ZenML server its admin account; the databases are readable by their owner only
+and ZenML encrypts its secrets store with ``ZENML_SECRETS_STORE_ENCRYPTION_KEY``.
 
 A PID file records the process's creation time too, so ``down`` signals exactly
 the process groups this module started, never a recycled PID. Ports, keys and
@@ -105,6 +111,28 @@ def _base_env() -> dict[str, str]:
     return env
 
 
+def _databases(settings: ServiceSettings) -> tuple[Path, ...]:
+    """Return the stack's SQLite databases: runs, users and password hashes, secrets."""
+    run = settings.run_dir
+    return (
+        run / "mlflow" / "mlflow.db",
+        run / "mlflow" / "basic_auth.db",
+        run / "zenml" / "zenml.db",
+    )
+
+
+def _precreate_private(settings: ServiceSettings) -> None:
+    """Create the databases empty and 0600 before a server opens them.
+
+    SQLite keeps an existing file's mode, so no window exists where another user could
+    read a database the server has just created with the umask's mode.
+    """
+    for path in _databases(settings):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    restrict_to_owner(*_databases(settings))
+
+
 def _jwt_secret(path: Path) -> str:
     """Return the ZenML server's token-signing key, created once so sessions survive restarts."""
     if not path.is_file():
@@ -112,6 +140,35 @@ def _jwt_secret(path: Path) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def write_private(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path``, readable by its owner only from the first byte."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    path.chmod(0o600)
+    return path
+
+
+def mlflow_auth_config(settings: ServiceSettings) -> Path:
+    """Write the basic-auth app's configuration (read via MLFLOW_AUTH_CONFIG_PATH); return it.
+
+    Its user database lives beside the tracking store. The admin's password is not in the
+    file: the server reads MLFLOW_AUTH_ADMIN_PASSWORD, and only to create the admin on the
+    first start (later changes go through MLflow's update-password API). Users the admin
+    creates get no permission on what others made (``NO_PERMISSIONS``) until granted.
+    """
+    folder = settings.run_dir / "mlflow"
+    return write_private(
+        folder / "basic_auth.ini",
+        "[mlflow]\n"
+        "default_permission = NO_PERMISSIONS\n"
+        f"database_uri = sqlite:///{folder / 'basic_auth.db'}\n"
+        f"admin_username = {settings.mlflow_admin_username}\n"
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n",
+    )
 
 
 def service_specs(settings: ServiceSettings) -> dict[str, ServiceSpec]:
@@ -143,6 +200,9 @@ def service_specs(settings: ServiceSettings) -> dict[str, ServiceSpec]:
     mlflow_cmd = (
         _bin("mlflow"),
         "server",
+        # Every request but /health needs a user of the auth app (HTTP basic auth).
+        "--app-name",
+        "basic-auth",
         "--backend-store-uri",
         f"sqlite:///{run / 'mlflow' / 'mlflow.db'}",
         # Proxied artifacts: only this server needs the S3 keys, clients only HTTP.
@@ -162,6 +222,10 @@ def service_specs(settings: ServiceSettings) -> dict[str, ServiceSpec]:
         **keys,
         "MLFLOW_S3_ENDPOINT_URL": settings.s3_endpoint_url,
         "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        "MLFLOW_AUTH_CONFIG_PATH": str(run / "mlflow" / "basic_auth.ini"),
+        "MLFLOW_AUTH_ADMIN_USERNAME": settings.mlflow_admin_username,
+        "MLFLOW_AUTH_ADMIN_PASSWORD": settings.mlflow_admin_password,
+        "MLFLOW_FLASK_SERVER_SECRET_KEY": settings.mlflow_flask_secret_key,
     }
 
     zenml_dir = run / "zenml"
@@ -176,6 +240,9 @@ def service_specs(settings: ServiceSettings) -> dict[str, ServiceSpec]:
         "ZENML_DEFAULT_USER_NAME": settings.zenml_username,
         "ZENML_DEFAULT_USER_PASSWORD": settings.zenml_password,
         "ZENML_SERVER_JWT_SECRET_KEY": _jwt_secret(zenml_dir / "jwt_secret"),
+        # Secret values are stored AES-GCM encrypted in zenml.db, never in clear.
+        "ZENML_SECRETS_STORE_TYPE": "sql",
+        "ZENML_SECRETS_STORE_ENCRYPTION_KEY": settings.zenml_encryption_key,
         "ZENML_ANALYTICS_OPT_IN": "false",
         "ZENML_LOGGING_COLORS_DISABLED": "true",
     }
@@ -402,6 +469,8 @@ def start_services(
     settings.require_credentials()
     settings.run_dir.mkdir(parents=True, exist_ok=True)
     (settings.run_dir / "mlflow").mkdir(exist_ok=True)
+    mlflow_auth_config(settings)
+    _precreate_private(settings)
     specs = service_specs(settings)
     started: list[str] = []
     try:
@@ -432,9 +501,8 @@ def start_services(
     except BaseException:
         stop_services(settings, names=started, echo=lambda _: None)
         raise
-    # The servers' databases hold users, tokens and secrets: readable by their owner only.
-    run = settings.run_dir
-    restrict_to_owner(run / "mlflow" / "mlflow.db", run / "zenml" / "zenml.db")
+    # Again after the start: a database a server re-created keeps its owner-only mode.
+    restrict_to_owner(*_databases(settings))
     return service_status(settings)
 
 

@@ -6,7 +6,8 @@ No MinIO binary can be had without Docker here, so the no-Docker stack uses moto
 standalone server. Out of the box moto accepts any key; this launcher seeds one
 IAM user holding ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` and switches
 request authentication on, so a wrong key is refused (``InvalidAccessKeyId``,
-``SignatureDoesNotMatch``) exactly as MinIO would refuse it.
+``SignatureDoesNotMatch``) and an unsigned request gets 403 ``AccessDenied``, exactly as
+MinIO would refuse them.
 
 moto keeps objects in memory. With ``--data-dir`` they are written there on a clean
 stop (SIGTERM) and loaded back on start, so the buckets outlive a restart as they
@@ -104,12 +105,47 @@ def save_objects(client: Any, data_dir: Path) -> int:
     return count
 
 
+class S3Server:
+    """moto's S3 in a background thread of this process, unsigned requests refused if asked."""
+
+    def __init__(self, host: str, port: int, *, refuse_anonymous: bool) -> None:
+        self.host, self.port, self.refuse_anonymous = host, port, refuse_anonymous
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Bind ``host:port`` and serve in a daemon thread (listening when this returns)."""
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        from src.workarounds import refuse_anonymous_s3
+
+        app: Any = DomainDispatcherApplication(create_backend_app)
+        if self.refuse_anonymous:
+            app = refuse_anonymous_s3(app)
+        self._server = make_server(
+            self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread to end."""
+        if self._server is not None:
+            self._server.shutdown()
+        if self._thread is not None:
+            self._thread.join()
+
+
 def serve(host: str, port: int, *, enforce_auth: bool, data_dir: Path | None = None) -> None:
     """Serve S3 on ``host:port`` until SIGTERM or SIGINT, persisting to ``data_dir``."""
     if enforce_auth:
         # Read by moto.settings at import time: authenticate every request from the first.
         os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"
-    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
     if enforce_auth:
         access_key = os.environ.get("AWS_ACCESS_KEY_ID", "")
@@ -119,7 +155,7 @@ def serve(host: str, port: int, *, enforce_auth: bool, data_dir: Path | None = N
         seed_credentials(access_key, secret_key)
     # One log line per request would bury the start/stop lines in .stack/s3.log.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server = S3Server(host, port, refuse_anonymous=enforce_auth)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

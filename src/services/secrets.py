@@ -22,6 +22,11 @@ CREDENTIAL_VARIABLES: tuple[str, ...] = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS
 SECRET_LENGTHS: dict[str, int] = {
     "AWS_SECRET_ACCESS_KEY": 40,
     "ZENML_ADMIN_PASSWORD": 24,
+    "MLFLOW_AUTH_ADMIN_PASSWORD": 24,
+    # Signs the MLflow auth app's sessions and CSRF tokens (equal on every worker).
+    "MLFLOW_FLASK_SERVER_SECRET_KEY": 64,
+    # ZenML hashes it (SHA-256) into the AES-GCM key of its secrets store.
+    "ZENML_SECRETS_STORE_ENCRYPTION_KEY": 64,
     "POSTGRES_PASSWORD": 32,
     "ZENML_SERVER_JWT_SECRET_KEY": 64,
 }

@@ -8,6 +8,7 @@ Nothing in this module talks to a server.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -48,7 +49,26 @@ STACK_VARIABLES: tuple[str, ...] = (
     "DVC_REMOTE_URL",
     "STACK_RUN_DIR",
     "STACK_S3_ENFORCE_AUTH",
+    "STACK_ALLOW_REMOTE",
+    "MLFLOW_AUTH_ADMIN_USERNAME",
+    "MLFLOW_AUTH_ADMIN_PASSWORD",
+    "MLFLOW_FLASK_SERVER_SECRET_KEY",
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+    "ZENML_SECRETS_STORE_ENCRYPTION_KEY",
 )
+
+_TRUE = ("1", "true", "yes")
+
+
+def is_loopback(host: str) -> bool:
+    """True if ``host`` names this machine only (127.0.0.0/8, ::1 or localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:
@@ -86,6 +106,15 @@ class ServiceSettings:
     zenml_url: str = "http://127.0.0.1:8080"
     zenml_username: str = "admin"
     zenml_password: str = field(default="", repr=False)
+    #: The MLflow server's admin account (basic-auth app), created on its first start.
+    mlflow_admin_username: str = "admin"
+    mlflow_admin_password: str = field(default="", repr=False)
+    mlflow_flask_secret_key: str = field(default="", repr=False)
+    #: What MLflow clients send: MLFLOW_TRACKING_USERNAME/PASSWORD, else the admin account.
+    tracking_username: str = "admin"
+    tracking_password: str = field(default="", repr=False)
+    #: Encrypts the ZenML server's secrets store (AES-GCM; ZenML hashes it into the key).
+    zenml_encryption_key: str = field(default="", repr=False)
     zenml_stack_name: str = "s3_mlflow_stack"
     zenml_artifact_path: str = f"s3://{ZENML_BUCKET}/mlops-reference"
     dvc_remote_url: str = f"s3://{DVC_BUCKET}/mlops-reference"
@@ -93,6 +122,8 @@ class ServiceSettings:
     #: The no-Docker S3 server checks keys like MinIO does (tests turn it off only
     #: when they need to prove the opposite).
     s3_enforce_auth: bool = True
+    #: STACK_ALLOW_REMOTE=1: the user accepts a STACK_HOST other machines can reach.
+    allow_remote: bool = False
     #: True when the environment asks for the server stack (any of its URLs is set).
     selected: bool = False
 
@@ -101,6 +132,15 @@ class ServiceSettings:
         """Return the settings in ``env`` (default ``os.environ``); raise ConfigError if invalid."""
         env = os.environ if env is None else env
         host = env.get("STACK_HOST") or "127.0.0.1"
+        allow_remote = (env.get("STACK_ALLOW_REMOTE") or "").lower() in _TRUE
+        if not is_loopback(host) and not allow_remote:
+            raise ConfigError(
+                f"STACK_HOST={host!r} is not a loopback address: the servers would be reachable "
+                "from other machines; keep 127.0.0.1, or set STACK_ALLOW_REMOTE=1 in .env "
+                "to accept that"
+            )
+        mlflow_admin = env.get("MLFLOW_AUTH_ADMIN_USERNAME") or "admin"
+        mlflow_admin_password = env.get("MLFLOW_AUTH_ADMIN_PASSWORD", "")
         s3_port = _port(env, "S3_PORT", 9000)
         mlflow_port = _port(env, "MLFLOW_PORT", 5000)
         zenml_port = _port(env, "ZENML_PORT", 8080)
@@ -135,12 +175,19 @@ class ServiceSettings:
             ),
             zenml_username=env.get("ZENML_ADMIN_USERNAME") or "admin",
             zenml_password=env.get("ZENML_ADMIN_PASSWORD", ""),
+            mlflow_admin_username=mlflow_admin,
+            mlflow_admin_password=mlflow_admin_password,
+            mlflow_flask_secret_key=env.get("MLFLOW_FLASK_SERVER_SECRET_KEY", ""),
+            tracking_username=env.get("MLFLOW_TRACKING_USERNAME") or mlflow_admin,
+            tracking_password=env.get("MLFLOW_TRACKING_PASSWORD") or mlflow_admin_password,
+            zenml_encryption_key=env.get("ZENML_SECRETS_STORE_ENCRYPTION_KEY", ""),
             zenml_stack_name=env.get("ZENML_STACK_NAME") or cls.zenml_stack_name,
             zenml_artifact_path=artifact_path,
             dvc_remote_url=dvc_url,
             run_dir=run_dir if run_dir.is_absolute() else PROJECT_ROOT / run_dir,
             s3_enforce_auth=(env.get("STACK_S3_ENFORCE_AUTH") or "true").lower()
             not in ("0", "false", "no"),
+            allow_remote=allow_remote,
             selected=bool(
                 mlflow_default or env.get("ZENML_STORE_URL") or env.get("S3_ENDPOINT_URL")
             ),
@@ -152,7 +199,24 @@ class ServiceSettings:
             "AWS_ACCESS_KEY_ID": self.access_key_id,
             "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
             "ZENML_ADMIN_PASSWORD": self.zenml_password,
+            "MLFLOW_AUTH_ADMIN_PASSWORD": self.mlflow_admin_password,
+            "MLFLOW_FLASK_SERVER_SECRET_KEY": self.mlflow_flask_secret_key,
+            "ZENML_SECRETS_STORE_ENCRYPTION_KEY": self.zenml_encryption_key,
         }
+
+    @property
+    def remote_warning(self) -> str | None:
+        """Return the warning to print when the servers listen beyond loopback (opted in)."""
+        if is_loopback(self.host):
+            return None
+        return (
+            f"warning: STACK_HOST={self.host} (STACK_ALLOW_REMOTE=1): the servers are reachable "
+            "from other machines; only their passwords and keys protect them, over plain HTTP"
+        )
+
+    def mlflow_auth(self) -> tuple[str, str]:
+        """Return the (username, password) MLflow clients of the stack send."""
+        return self.tracking_username, self.tracking_password
 
     def credential_problems(self) -> list[str]:
         """Return what is wrong with the credentials: unset, a placeholder, or too short."""

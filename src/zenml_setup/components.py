@@ -9,7 +9,7 @@ from typing import Any
 from src.errors import ServiceError
 
 #: Configuration keys whose values are never printed.
-_HIDDEN_KEYS = ("aws_secret_access_key", "secret_access_key", "tracking_password")
+_HIDDEN_KEYS = ("aws_secret_access_key", "secret_access_key", "tracking_password", "password")
 
 
 @dataclass(frozen=True)

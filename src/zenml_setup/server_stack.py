@@ -16,9 +16,11 @@ from src.zenml_setup.components import (
     ensure_stack,
     masked,
 )
-from src.zenml_setup.local_stack import DEFAULT_COMPONENT, tracker_configuration
+from src.zenml_setup.local_stack import DEFAULT_COMPONENT
 
 SERVER_SECRET_NAME = "s3_stack_credentials"
+#: The MLflow account the tracker logs in with (the server's basic-auth app).
+MLFLOW_SECRET_NAME = "mlflow_stack_credentials"
 SERVER_ARTIFACT_STORE_NAME = "s3_artifacts"
 SERVER_TRACKER_NAME = "mlflow_server"
 
@@ -69,6 +71,19 @@ def _ensure_secret(client: Any, name: str, values: dict[str, str]) -> Registrati
     return Registration("zenml secret", name, "updated", masked(values))
 
 
+def server_tracker_configuration(tracking_uri: str) -> dict[str, str]:
+    """Return the server tracker's configuration: its credentials are references to a secret.
+
+    ZenML resolves ``{{secret.key}}`` when a step uses the tracker, so the password is
+    stored once, in the (encrypted) secrets store, never in the component's configuration.
+    """
+    return {
+        "tracking_uri": tracking_uri,
+        "tracking_username": f"{{{{{MLFLOW_SECRET_NAME}.username}}}}",
+        "tracking_password": f"{{{{{MLFLOW_SECRET_NAME}.password}}}}",
+    }
+
+
 def register_server_stack(
     *,
     stack_name: str,
@@ -78,20 +93,23 @@ def register_server_stack(
     access_key_id: str,
     secret_access_key: str,
     tracking_uri: str,
+    tracking_username: str,
+    tracking_password: str,
 ) -> list[Registration]:
     """Register (or update) the S3 + MLflow-server stack and activate it; idempotent.
 
     A secret holds the S3 keys; the artifact store reads them through it, with the
-    endpoint of MinIO/moto; the tracker points at the MLflow server (auth from
-    :func:`~src.zenml_setup.local_stack.tracker_configuration`); the orchestrator stays
-    ZenML's local one.
+    endpoint of MinIO/moto; another secret holds the MLflow account, which the tracker
+    on the MLflow server reads through references; the orchestrator stays ZenML's local one.
     """
     from zenml.enums import StackComponentType
 
     client = zenml_client()
     keys = {"aws_access_key_id": access_key_id, "aws_secret_access_key": secret_access_key}
+    mlflow_account = {"username": tracking_username, "password": tracking_password}
     return [
         _ensure_secret(client, SERVER_SECRET_NAME, keys),
+        _ensure_secret(client, MLFLOW_SECRET_NAME, mlflow_account),
         ensure_component(
             client,
             StackComponentType.ARTIFACT_STORE,
@@ -108,7 +126,7 @@ def register_server_stack(
             StackComponentType.EXPERIMENT_TRACKER,
             SERVER_TRACKER_NAME,
             "mlflow",
-            tracker_configuration(tracking_uri),
+            server_tracker_configuration(tracking_uri),
         ),
         ensure_stack(
             client,

@@ -34,6 +34,8 @@ _LEAKY_PREFIXES = (
     "MLFLOW_TRACKING",
     "MLFLOW_S3",
     "MLFLOW_HTTP",
+    "MLFLOW_AUTH",
+    "MLFLOW_FLASK",
     "ZENML_STORE",
     "ZENML_ACTIVE",
     "ZENML_STACK",
@@ -49,6 +51,8 @@ _LEAKY_PREFIXES = (
     "POSTGRES_",
 )
 STARTED_AT: dict[str, float] = {}
+#: The test stack's MLflow admin; clients log in with it (nothing sets MLFLOW_TRACKING_*).
+MLFLOW_ADMIN_PASSWORD = "test-mlflow-password"
 
 
 def free_ports(count: int) -> list[int]:
@@ -112,8 +116,18 @@ class Stack:
         url = f"{self.settings.mlflow_url}/api/2.0/mlflow/{endpoint}"
         if query:
             url += "?" + urllib.parse.urlencode(query)
-        with urllib.request.urlopen(url, timeout=30) as response:
+        request = urllib.request.Request(url, headers=self.mlflow_auth_header())
+        with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
+
+    def mlflow_auth_header(self) -> dict[str, str]:
+        """Return the HTTP basic-auth header of the stack's MLflow account (its admin)."""
+        import base64
+
+        user, password = self.settings.mlflow_auth()
+        return {
+            "Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        }
 
     def bucket_keys(self, bucket: str, prefix: str = "") -> list[str]:
         """Return every object key in ``bucket`` under ``prefix`` (listed with boto3)."""
@@ -172,6 +186,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 "AWS_DEFAULT_REGION=us-east-1",
                 "ZENML_ADMIN_USERNAME=admin",
                 "ZENML_ADMIN_PASSWORD=test-zenml-password",
+                "ZENML_SECRETS_STORE_ENCRYPTION_KEY=test-zenml-secrets-store-key",
+                "MLFLOW_AUTH_ADMIN_USERNAME=admin",
+                f"MLFLOW_AUTH_ADMIN_PASSWORD={MLFLOW_ADMIN_PASSWORD}",
+                "MLFLOW_FLASK_SERVER_SECRET_KEY=test-flask-secret-key-5678",
                 "STACK_RUN_DIR=./run",
                 f"MLFLOW_TRACKING_URI={url(mlflow_port)}",
                 f"S3_ENDPOINT_URL={url(s3_port)}",

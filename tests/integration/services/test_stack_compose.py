@@ -115,6 +115,9 @@ def test_compose_config_accepts_the_file(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     rendered = yaml.safe_load(result.stdout)
+    # Compose itself sees the MLflow server started as the basic-auth app.
+    mlflow_command = rendered["services"]["mlflow"]["command"]
+    assert mlflow_command[:2] == ["--app-name", "basic-auth"], mlflow_command
     assert set(rendered["services"]) == {
         "minio",
         "minio-init",
@@ -175,7 +178,31 @@ def test_ports_loopback_and_named_volumes_only() -> None:
             source = str(volume).split(":", 1)[0]
             assert source in declared, f"{name}: {volume} is not a named volume"
     assert "ports" not in compose["services"]["postgres"], "Postgres stays on the compose network"
-    assert declared == {"minio-data", "postgres-data", "zenml-data"}
+    assert declared == {"minio-data", "postgres-data", "mlflow-auth", "zenml-data"}
+
+
+def test_every_server_authenticates_with_secrets_from_env() -> None:
+    services = resolved_compose()["services"]
+    mlflow = services["mlflow"]
+    command = [str(part) for part in mlflow["command"]]
+    assert command[command.index("--app-name") + 1] == "basic-auth"
+    env = mlflow["environment"]
+    for name in ("MLFLOW_AUTH_ADMIN_PASSWORD", "MLFLOW_FLASK_SERVER_SECRET_KEY"):
+        assert env[name] == example_values()[name], name
+    assert env["MLFLOW_AUTH_CONFIG_PATH"] == "/home/mlflow/basic_auth.ini"
+    ini = (DOCKERFILE.parent / "basic_auth.ini").read_text()
+    assert "database_uri = sqlite:////home/mlflow/auth/basic_auth.db" in ini
+    assert "admin_password" not in ini  # the password is read from the environment only
+    assert "mlflow-auth:/home/mlflow/auth" in mlflow["volumes"]
+    dockerfile = DOCKERFILE.read_text()
+    assert "mlflow[auth]==${MLFLOW_VERSION}" in dockerfile  # Flask-WTF, for the auth app
+    assert "COPY --chown=mlflow:mlflow basic_auth.ini" in dockerfile
+    zenml = services["zenml-server"]["environment"]
+    assert zenml["ZENML_SECRETS_STORE_TYPE"] == "sql"
+    assert (
+        zenml["ZENML_SECRETS_STORE_ENCRYPTION_KEY"]
+        == example_values()["ZENML_SECRETS_STORE_ENCRYPTION_KEY"]
+    )
 
 
 def test_versions_pinned_and_equal_to_the_lock() -> None:
@@ -202,7 +229,10 @@ def test_credentials_only_from_env_and_documented() -> None:
     assert referenced <= documented, f"undocumented in .env.example: {referenced - documented}"
     for name, service in raw_compose()["services"].items():
         for key, value in (service.get("environment") or {}).items():
-            if re.search(r"PASSWORD|SECRET|ACCESS_KEY|ROOT_USER", key):
+            # A setting naming a kind of store (ZENML_SECRETS_STORE_TYPE) holds no secret.
+            if re.search(r"PASSWORD|SECRET|ACCESS_KEY|ROOT_USER", key) and not key.endswith(
+                "_TYPE"
+            ):
                 assert str(value).startswith("${"), f"{name}: {key} is not read from .env"
     # .env.example holds placeholders only, and .env itself is never committed.
     for key, value in example_values().items():

@@ -11,6 +11,7 @@ CHECKS = (
     "S3 reachable",
     "S3 buckets",
     "MLflow server",
+    "MLflow auth",
     "MLflow artifacts",
     "ZenML server",
     "ZenML stack",

@@ -23,7 +23,7 @@ def _runs_named(stack: Stack, experiment_id: str, run_name: str) -> list[dict[st
     request = urllib.request.Request(
         f"{stack.settings.mlflow_url}/api/2.0/mlflow/runs/search",
         data=body,
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **stack.mlflow_auth_header()},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return [run["info"] for run in json.loads(response.read()).get("runs", [])]

@@ -51,7 +51,10 @@ def test_iris_artifacts_are_in_the_s3_bucket(stack: Stack, iris_run: IrisRun) ->
 def test_mlflow_ui_shows_the_iris_runs(stack: Stack, iris_run: IrisRun, tmp_path: Path) -> None:
     from PIL import Image
 
-    url = f"{stack.settings.mlflow_url}/#/experiments/{iris_run.mlflow['experiment_id']}/runs"
+    # The server wants HTTP basic auth: the browser sends the stack's account from the URL.
+    user, password = stack.settings.mlflow_auth()
+    server = stack.settings.mlflow_url.replace("http://", f"http://{user}:{password}@")
+    url = f"{server}/#/experiments/{iris_run.mlflow['experiment_id']}/runs"
     dom = run_chromium(url, "--dump-dom", profile=tmp_path / "dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert "stack-iris" in dom.stdout, "the runs table does not list the Iris run"

@@ -102,6 +102,8 @@ def test_secrets_at_rest_are_readable_by_their_owner_only(stack: Stack) -> None:
         stack.dvc_repo / ".dvc" / "config.local",
         stack.root / "zenml-client" / "credentials.yaml",
         stack.settings.run_dir / "mlflow" / "mlflow.db",
+        stack.settings.run_dir / "mlflow" / "basic_auth.db",
+        stack.settings.run_dir / "mlflow" / "basic_auth.ini",
         stack.settings.run_dir / "zenml" / "zenml.db",
         stack.settings.run_dir / "zenml" / "jwt_secret",
     ]

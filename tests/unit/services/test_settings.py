@@ -50,5 +50,35 @@ def test_settings_errors_name_the_variable(env: dict[str, str], message: str) ->
 
 
 def test_missing_credentials_are_listed() -> None:
-    with pytest.raises(ConfigError, match="AWS_SECRET_ACCESS_KEY, ZENML_ADMIN_PASSWORD unset"):
+    expected = (
+        "AWS_SECRET_ACCESS_KEY, ZENML_ADMIN_PASSWORD, MLFLOW_AUTH_ADMIN_PASSWORD, "
+        "MLFLOW_FLASK_SERVER_SECRET_KEY, ZENML_SECRETS_STORE_ENCRYPTION_KEY unset"
+    )
+    with pytest.raises(ConfigError, match=expected):
         ServiceSettings.from_env({"AWS_ACCESS_KEY_ID": "k"}).require_credentials()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "mlops.example.org", "::"])
+def test_a_host_beyond_loopback_needs_the_opt_in(host: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        ServiceSettings.from_env({"STACK_HOST": host})
+    message = str(refused.value)
+    assert f"STACK_HOST={host!r} is not a loopback address" in message
+    assert "STACK_ALLOW_REMOTE=1" in message and "\n" not in message
+    opted_in = ServiceSettings.from_env({"STACK_HOST": host, "STACK_ALLOW_REMOTE": "1"})
+    assert opted_in.host == host and opted_in.remote_warning
+    assert "reachable from other machines" in opted_in.remote_warning
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1"])
+def test_loopback_hosts_need_no_opt_in(host: str) -> None:
+    assert ServiceSettings.from_env({"STACK_HOST": host}).remote_warning is None
+
+
+def test_mlflow_clients_use_the_admin_unless_a_user_is_named() -> None:
+    admin = {"MLFLOW_AUTH_ADMIN_USERNAME": "root", "MLFLOW_AUTH_ADMIN_PASSWORD": "a" * 16}
+    assert ServiceSettings.from_env(admin).mlflow_auth() == ("root", "a" * 16)
+    named = {**admin, "MLFLOW_TRACKING_USERNAME": "ci", "MLFLOW_TRACKING_PASSWORD": "b" * 16}
+    assert ServiceSettings.from_env(named).mlflow_auth() == ("ci", "b" * 16)
+    # Secrets are never shown in the settings' repr (logs, tracebacks).
+    assert "a" * 16 not in repr(ServiceSettings.from_env(admin))
