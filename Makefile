@@ -221,7 +221,7 @@ stack-status: $(INSTALLED) ## Show the compose services (if Docker is here) and 
 	  else $(COMPOSE) ps || echo "compose: the Docker engine did not answer"; fi
 	@$(PY) -m src.services status || true
 
-stack-up-local: $(INSTALLED) ## Start the same stack without Docker on 127.0.0.1 (moto S3, MLflow, ZenML)
+stack-up-local: $(INSTALLED) ## Start the same stack without Docker on 127.0.0.1 (moto S3, MLflow with basic auth, ZenML)
 	$(PY) -m src.services up
 
 stack-down-local: $(INSTALLED) ## Stop exactly the processes stack-up-local started
@@ -233,7 +233,7 @@ stack-register: $(INSTALLED) ## ZenML login + S3/MLflow stack, DVC remote `minio
 secrets: $(INSTALLED) ## Fill .env (from .env.example if absent) with random secrets; never replaces one you set
 	@$(PY) -m src.services secrets
 
-doctor: ## Check venv, versions, S3, MLflow, ZenML, DVC remote: one line each, non-zero on failure
+doctor: ## Check venv, versions, S3, MLflow (and its auth), ZenML, DVC remote: one line each, non-zero on failure
 	@test -x $(PY) || { echo "✗ venv               $(VENV) missing — hint: make install"; exit 1; }
 	@$(PY) -m src.services doctor $(DOCTOR_ARGS)
 
