@@ -278,7 +278,7 @@ format: $(INSTALLED) ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix src tools tests
 
 ##@ Demo and housekeeping
-.PHONY: demo clean
+.PHONY: demo clean screenshots
 # Each step announces itself as "[i/3] what (command)", so a log shows where a demo is.
 demo: $(INSTALLED) ## Install, reproduce the DVC pipeline, run the Iris experiments and the YOLO baseline pipeline; offline
 	@echo "[1/3] DVC pipeline: Iris prepare, train, evaluate, export; YOLO dataset (dvc repro) ..."
@@ -294,6 +294,12 @@ demo: $(INSTALLED) ## Install, reproduce the DVC pipeline, run the Iris experime
 	@echo "  reports/evaluation/     metrics, confusion matrix (JSON + PNG), classification report"
 	@echo "  mlflow.db, mlartifacts/ MLflow runs, artifacts and the model registry"
 	@echo "Open the UI:  make mlflow-ui   then browse http://$(MLFLOW_HOST):$(MLFLOW_PORT)"
+
+# make screenshots and make demo-video run the project in a copy of it with stores of its own
+# (never mlflow.db or .zenml-state/), kept here so the video reuses the screenshots' runs.
+DEMO_WORKSPACE ?= $(abspath $(CURDIR)/../.mlops-reference-demo)
+screenshots: $(INSTALLED) test-tools ## Regenerate docs/images/*.png from real runs in DEMO_WORKSPACE, checked (~8 min)
+	$(PY) -m tools.screenshots --workspace "$(DEMO_WORKSPACE)" --keep
 
 clean: ## Remove generated, untracked outputs (keeps .venv, mlflow.db, the DVC cache, git files)
 	rm -rf data/processed/*.csv models/iris_model.pkl models/metadata.json models/iris_mlflow_model \

@@ -8,6 +8,7 @@ screenshot can never depend on the internet.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,10 +58,15 @@ class Session:
     refused: list[str] = field(default_factory=list)
 
     def open(self, url: str, *, wait_for: str | None = None, settle_ms: int = 1500) -> None:
-        """Load ``url``, wait until the network is idle (and ``wait_for`` text shows), settle."""
-        self.page.goto(url, wait_until="networkidle", timeout=90_000)
+        """Load ``url``, wait for the ``wait_for`` text and a quiet network (10 s at most)."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        self.page.goto(url, wait_until="load", timeout=90_000)
         if wait_for is not None:
             self.page.get_by_text(wait_for, exact=False).first.wait_for(timeout=60_000)
+        # UIs that poll (MLflow's) never go idle: wait a while, not for ever.
+        with contextlib.suppress(PlaywrightTimeout):
+            self.page.wait_for_load_state("networkidle", timeout=10_000)
         # Single-page apps animate in after their data arrives: let the picture settle.
         self.page.wait_for_timeout(settle_ms)
 
