@@ -278,7 +278,7 @@ format: $(INSTALLED) ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix src tools tests
 
 ##@ Demo and housekeeping
-.PHONY: demo clean screenshots
+.PHONY: demo clean screenshots demo-video
 # Each step announces itself as "[i/3] what (command)", so a log shows where a demo is.
 demo: $(INSTALLED) ## Install, reproduce the DVC pipeline, run the Iris experiments and the YOLO baseline pipeline; offline
 	@echo "[1/3] DVC pipeline: Iris prepare, train, evaluate, export; YOLO dataset (dvc repro) ..."
@@ -300,6 +300,9 @@ demo: $(INSTALLED) ## Install, reproduce the DVC pipeline, run the Iris experime
 DEMO_WORKSPACE ?= $(abspath $(CURDIR)/../.mlops-reference-demo)
 screenshots: $(INSTALLED) test-tools ## Regenerate docs/images/*.png from real runs in DEMO_WORKSPACE, checked (~8 min)
 	$(PY) -m tools.screenshots --workspace "$(DEMO_WORKSPACE)" --keep
+
+demo-video: $(INSTALLED) test-tools ## Record reports/demo/DEMO_VIDEO.mp4 (3-5 min of real runs; reuses make screenshots' workspace)
+	$(PY) -m tools.demo_video --workspace "$(DEMO_WORKSPACE)"
 
 clean: ## Remove generated, untracked outputs (keeps .venv, mlflow.db, the DVC cache, git files)
 	rm -rf data/processed/*.csv models/iris_model.pkl models/metadata.json models/iris_mlflow_model \
