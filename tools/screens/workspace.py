@@ -124,6 +124,8 @@ def create_workspace(root: Path) -> Workspace:
     if font.is_file():  # ultralytics' font, which it would otherwise fetch
         (workspace.repo / ".ultralytics" / "Ultralytics").mkdir(parents=True, exist_ok=True)
         shutil.copy2(font, workspace.repo / ".ultralytics" / "Ultralytics" / "Arial.ttf")
+    # The copy's .venv is this one, so its make targets and `make doctor` find the project's venv.
+    (workspace.repo / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
     git = ["git", "-c", "user.name=mlops", "-c", "user.email=mlops@localhost"]
     env = workspace.env()
     for command in (["git", "init", "-q"], [*git, "add", "-A"], [*git, "commit", "-qm", "copy"]):
