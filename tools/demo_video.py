@@ -155,6 +155,9 @@ def render_picture(picture: Path, caption: str, out: Path, *, part: int = 0) -> 
     scale = min(area[0] / image.width, 1.0)
     if scale < 1.0:
         image = image.resize((area[0], round(image.height * scale)), Image.Resampling.LANCZOS)
+    if area[1] < image.height <= area[1] * 1.5:  # a little too tall: shrink it to fit
+        fit = area[1] / image.height
+        image = image.resize((round(image.width * fit), area[1]), Image.Resampling.LANCZOS)
     if image.height > area[1]:  # a tall page: show the window ``part`` scrolls to
         top = min(part * area[1], image.height - area[1])
         image = image.crop((0, top, image.width, top + area[1]))
