@@ -167,13 +167,18 @@ def main(argv: list[str] | None = None) -> int:
         result = _decide(study, tune.study_name, metric)
         if result.get("best") and not args.no_register:
             best = result.pop("_best")
-            decision = register_best(best, cv.tracking)
-            print(f"registry: {decision.summary}")
-            result["decision"] = {
-                "version": decision.version,
-                "promoted": decision.promoted,
-                "summary": decision.summary,
-            }
+            registered = _registered_version(best["mlflow_run_id"])
+            if registered is not None:  # a rerun that found no better trial
+                print(f"registry: unchanged (trial {best['trial']} is version {registered})")
+                result["decision"] = {"version": registered, "promoted": None, "summary": ""}
+            else:
+                decision = register_best(best, cv.tracking)
+                print(f"registry: {decision.summary}")
+                result["decision"] = {
+                    "version": decision.version,
+                    "promoted": decision.promoted,
+                    "summary": decision.summary,
+                }
         result.pop("_best", None)
         if not args.no_report and result.get("runs"):
             from src.cv.report import write_study_report
@@ -255,6 +260,16 @@ def _tag_zenml_run(run_id: str, tags: dict[str, str]) -> None:
     from zenml import add_tags
 
     add_tags(tags=[f"{key}:{value}" for key, value in tags.items()], run=run_id)
+
+
+def _registered_version(run_id: str) -> str | None:
+    """Return the registry version an earlier invocation made of this run, if any."""
+    import mlflow
+
+    from src.tracking import tracking_uri
+
+    tags = mlflow.MlflowClient(tracking_uri()).get_run(run_id).data.tags
+    return tags.get("registry.version")
 
 
 def _tag_trial_run(run_id: str, state: str, pruned_at: int | None) -> None:

@@ -101,3 +101,11 @@ def test_study_runs_trials_as_pipelines_resumes_and_registers_the_best(
     report = (root / "reports" / "decision_it-study.md").read_text()
     assert "### Study" in report and "`optuna_study=it-study`" in report
     assert report.count("| COMPLETE |") == 3  # the trials table
+
+    # A rerun of a finished study trains nothing and registers no second version of its best.
+    name = params["cv"]["tracking"]["registered_model_name"]
+    before = len(client.search_model_versions(f"name = '{name}'"))
+    third = run_module(MODULE, *common, "--n-trials", "3", name="tune-third")
+    assert third["zenml_runs"] == {} and "3 trial(s) done, 0 to go" in third["stdout"]
+    assert "registry: unchanged" in third["stdout"]
+    assert len(client.search_model_versions(f"name = '{name}'")) == before
