@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from src.errors import ServiceError
+from src.runtime_env import PROJECT_ROOT
 from src.services.secrets import restrict_to_owner
 from src.services.settings import BUCKETS, MLFLOW_BUCKET, ServiceSettings
 
@@ -108,6 +109,11 @@ def _base_env() -> dict[str, str]:
         if not key.startswith(_CLIENT_PREFIXES) and key not in _CLIENT_VARIABLES
     }
     env["PYTHONUNBUFFERED"] = "1"
+    # The servers run in the run folder: `-m src.services.s3_server` must find this project
+    # whatever the venv's install of it points at.
+    env["PYTHONPATH"] = os.pathsep.join(
+        part for part in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if part
+    )
     return env
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.browser import colours, needs_chromium, run_chromium
+from tests.browser import colours, find_chromium, needs_chromium
 from tests.integration.services.conftest import IrisRun, Stack
 
 
@@ -49,21 +49,30 @@ def test_iris_artifacts_are_in_the_s3_bucket(stack: Stack, iris_run: IrisRun) ->
 
 @needs_chromium
 def test_mlflow_ui_shows_the_iris_runs(stack: Stack, iris_run: IrisRun, tmp_path: Path) -> None:
-    from PIL import Image
+    from playwright.sync_api import sync_playwright
 
-    # The server wants HTTP basic auth: the browser sends the stack's account from the URL.
-    user, password = stack.settings.mlflow_auth()
-    server = stack.settings.mlflow_url.replace("http://", f"http://{user}:{password}@")
-    url = f"{server}/#/experiments/{iris_run.mlflow['experiment_id']}/runs"
-    dom = run_chromium(url, "--dump-dom", profile=tmp_path / "dom")
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    assert "stack-iris" in dom.stdout, "the runs table does not list the Iris run"
-    assert "iris-classifier" in dom.stdout
+    url = f"{stack.settings.mlflow_url}/#/experiments/{iris_run.mlflow['experiment_id']}/runs"
     screenshot = tmp_path / "mlflow_iris_runs.png"
-    shot = run_chromium(url, f"--screenshot={screenshot}", profile=tmp_path / "shot")
-    assert shot.returncode == 0 and screenshot.is_file(), shot.stderr[-2000:]
-    with Image.open(screenshot) as image:
-        assert image.size == (1600, 1000)
+    user, password = stack.settings.mlflow_auth()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=find_chromium(), args=["--no-sandbox"], headless=True
+        )
+        try:
+            # The server wants HTTP basic auth on the page and on every API call it makes.
+            context = browser.new_context(
+                viewport={"width": 1600, "height": 1000},
+                http_credentials={"username": user, "password": password},
+            )
+            page = context.new_page()
+            page.goto(url, timeout=120_000)
+            page.get_by_text("stack-iris").first.wait_for(timeout=120_000)
+            dom = page.content()
+            page.screenshot(path=str(screenshot))
+        finally:
+            browser.close()
+    assert "stack-iris" in dom, "the runs table does not list the Iris run"
+    assert "iris-classifier" in dom
     # A drawn page, not a blank or error screen of one or two colours.
     assert colours(screenshot) > 50
     print(f"MLflow UI screenshot: {screenshot}")

@@ -95,3 +95,13 @@ def test_the_databases_exist_owner_only_before_a_server_opens_them(tmp_path: Pat
     for name in ("mlflow/mlflow.db", "mlflow/basic_auth.db", "zenml/zenml.db"):
         path = settings.run_dir / name
         assert path.is_file() and stat.S_IMODE(path.stat().st_mode) == 0o600, name
+
+
+def test_the_servers_find_this_project_from_their_run_folder(tmp_path: Path) -> None:
+    import os
+
+    from src.runtime_env import PROJECT_ROOT
+
+    settings = ServiceSettings.from_env(_strong_env(tmp_path))
+    for name, spec in processes.service_specs(settings).items():
+        assert spec.env["PYTHONPATH"].split(os.pathsep)[0] == str(PROJECT_ROOT), name
