@@ -285,14 +285,15 @@ def _process_alive(pid: int, started: float | None) -> bool:
 def close_dead_local_runs(staging_folders: Sequence[Path] | None = None) -> list[str]:
     """Return the runs of every experiment that :func:`mark_dead_runs_killed` just closed.
 
-    The staging folders those processes left (``runs/yolo/.<name>.building-<pid>-…``) are
-    removed too (:func:`src.io_utils.remove_dead_staging`); by default in the YOLO run and
-    model folders.
+    The staging files and folders those processes left (``runs/yolo/.<name>.building-<pid>-…``)
+    are removed too (:func:`src.io_utils.remove_dead_staging`); by default in the Iris model
+    folder and the YOLO run and model folders.
     """
-    from src.config import CV_MODELS_DIR, CV_RUNS_DIR
+    from src.config import CV_MODELS_DIR, CV_RUNS_DIR, MODELS_DIR
     from src.io_utils import remove_dead_staging
 
-    for folder in (CV_RUNS_DIR, CV_MODELS_DIR) if staging_folders is None else staging_folders:
+    defaults = (MODELS_DIR, CV_RUNS_DIR, CV_MODELS_DIR)
+    for folder in defaults if staging_folders is None else staging_folders:
         remove_dead_staging(folder)
     mlflow = _import_mlflow()
     client = mlflow.MlflowClient(tracking_uri())

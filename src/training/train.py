@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
-import shutil
-import tempfile
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from src.config import (
     IRIS_FEATURES,
@@ -45,11 +42,18 @@ from src.io_utils import (
     atomic_write_json,
     ensure_writable_dir,
     md5_file,
+    publish_staged,
+    remove_dead_staging,
+    remove_path,
     sha256_bytes,
     sha256_file,
     sha256_text,
     signals_deferred,
+    staging_path,
 )
+
+if TYPE_CHECKING:
+    from src.tracking import PromotionDecision
 
 
 def build_estimator(params: TrainParams) -> Any:
@@ -164,71 +168,50 @@ def train_model(
     if use_mlflow:
         datasets = [("training", train, train_csv), ("evaluation", test, test_csv)]
         metadata["mlflow"] = _track(model, report, metadata, effective, datasets, run_name)
-    staging = _stage_outputs(models_dir, model_bytes, metadata, report.metrics) if save else None
+    staged = _stage_outputs(models_dir, model_bytes, metadata, report.metrics) if save else {}
     try:
         with signals_deferred():  # Ctrl-C / SIGTERM wait until registry and files agree
             if metadata["mlflow"] is not None and register:
                 metadata["mlflow"] |= _register(metadata, effective, report.metrics)
-                if staging is not None:
-                    atomic_write_json(staging / METADATA_FILE.name, metadata)
-            if staging is not None:
-                _publish(staging, models_dir)
+                if staged:
+                    atomic_write_json(staged[METADATA_FILE.name], metadata)
+            if staged:
+                publish_staged([(path, models_dir / name) for name, path in staged.items()])
     finally:
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
+        for path in staged.values():
+            remove_path(path)
     return model, metadata
 
 
-#: The local files of a training, in the order they are swapped in.
+#: The local files of a training, published together.
 OUTPUT_FILES = (MODEL_FILE.name, TRAIN_METRICS_FILE.name, METADATA_FILE.name)
 
 
 def _stage_outputs(
     models_dir: Path, model_bytes: bytes, metadata: dict[str, Any], metrics: dict[str, float]
-) -> Path:
-    """Return a folder inside ``models_dir`` holding the new files, written and checked.
+) -> dict[str, Path]:
+    """Return the new files by name, written and checked beside their targets.
 
     Everything that can fail (a full disk, a directory where a file should be) fails
     here, before the registry or the current files are touched.
     """
-    _remove_dead_staging(models_dir)
+    remove_dead_staging(models_dir)
     for name in OUTPUT_FILES:
         target = models_dir / name
         if target.is_dir() or target.is_symlink():
             raise OutputError(f"{target}: is a directory or a link, not a file; remove it")
+    staged = {name: staging_path(models_dir / name) for name in OUTPUT_FILES}
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f".train-{os.getpid()}-", dir=models_dir))
-    except OSError as exc:
-        raise OutputError(f"{models_dir}: cannot stage the new model ({exc.strerror})") from None
-    try:
-        atomic_write_bytes(staging / MODEL_FILE.name, model_bytes)
-        atomic_write_json(staging / TRAIN_METRICS_FILE.name, metrics)
-        atomic_write_json(staging / METADATA_FILE.name, metadata)
-        if sha256_file(staging / MODEL_FILE.name) != metadata["model"]["sha256"]:
-            raise OutputError(f"{staging}: the staged model does not read back as written")
+        atomic_write_bytes(staged[MODEL_FILE.name], model_bytes)
+        atomic_write_json(staged[TRAIN_METRICS_FILE.name], metrics)
+        atomic_write_json(staged[METADATA_FILE.name], metadata)
+        if sha256_file(staged[MODEL_FILE.name]) != metadata["model"]["sha256"]:
+            raise OutputError(f"{models_dir}: the staged model does not read back as written")
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        for path in staged.values():
+            remove_path(path)
         raise
-    return staging
-
-
-def _remove_dead_staging(models_dir: Path) -> None:
-    """Remove staging folders whose training process is gone (killed, e.g. by SIGKILL)."""
-    import psutil
-
-    for folder in models_dir.glob(".train-*-*"):
-        pid = folder.name.split("-")[1]
-        if pid.isdigit() and int(pid) != os.getpid() and not psutil.pid_exists(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _publish(staging: Path, models_dir: Path) -> None:
-    """Swap the staged files into ``models_dir`` (one rename each, metadata last)."""
-    for name in OUTPUT_FILES:
-        try:
-            os.replace(staging / name, models_dir / name)
-        except OSError as exc:
-            raise OutputError(f"{models_dir / name}: cannot replace ({exc.strerror})") from exc
+    return staged
 
 
 def _register(
@@ -240,29 +223,36 @@ def _register(
     settings = params.mlflow
     tracked = metadata["mlflow"]
     metric = settings.promotion_metric
-    version = tracking.register_model_version(
-        tracked["model_uri"], settings.registered_model_name, metric=metric, value=metrics[metric]
-    )
-    decision = tracking.promote_if_better(
+
+    def record(decision: PromotionDecision) -> None:
+        import mlflow
+
+        registry = _registry_entry(decision)
+        client = mlflow.MlflowClient(tracking.tracking_uri())
+        client.set_tag(tracked["run_id"], "registry", decision.summary)
+        client.log_dict(
+            tracked["run_id"], {**metadata, "mlflow": {**tracked, **registry}}, "metadata.json"
+        )
+
+    decision = tracking.register_and_promote(
+        tracked["model_uri"],
         settings.registered_model_name,
-        version.version,
+        run_id=tracked["run_id"],
         metric=metric,
         value=metrics[metric],
         allow_ties=True,
         floor=settings.min_champion_metric,
+        record=record,
     )
-    registry = {
-        "registered_version": str(version.version),
+    return _registry_entry(decision)
+
+
+def _registry_entry(decision: PromotionDecision) -> dict[str, Any]:
+    """Return what metadata.json records of a registration decision."""
+    return {
+        "registered_version": decision.version,
         "promotion": {"promoted": decision.promoted, "summary": decision.summary},
     }
-    import mlflow
-
-    client = mlflow.MlflowClient(tracking.tracking_uri())
-    client.set_tag(tracked["run_id"], "registry", decision.summary)
-    client.log_dict(
-        tracked["run_id"], {**metadata, "mlflow": {**tracked, **registry}}, "metadata.json"
-    )
-    return registry
 
 
 def _track(

@@ -96,7 +96,7 @@ def test_a_signal_inside_the_run_kills_it_registers_nothing_and_keeps_the_model(
     assert run.info.status == "KILLED"
     assert versions_of(world, run.info.run_id) == []
     assert snapshot(world["models"]) == before
-    assert not list(world["models"].glob(".train-*"))
+    assert not list(world["models"].glob(".*.building-*"))
 
 
 def test_a_signal_during_the_commit_waits_until_registry_and_files_agree(world: dict) -> None:

@@ -225,14 +225,13 @@ def test_an_output_that_cannot_be_replaced_fails_before_anything_changes(
         train_offline(processed, trained, n_estimators=20)
     assert {p.name: p.read_bytes() for p in trained.iterdir() if p.is_file()} == files
     assert (trained / blocked).is_dir()
-    assert not list(trained.glob(".train-*"))
+    assert not list(trained.glob(".*.building-*"))
 
 
 def test_a_dead_trainings_staging_folder_is_removed_by_the_next(
     processed: Path, trained: Path
 ) -> None:
-    stale = trained / ".train-999999999-abc"
-    stale.mkdir()
-    (stale / "iris_model.pkl").write_bytes(b"half written")
+    stale = trained / ".iris_model.pkl.building-999999999-0123abcd"
+    stale.write_bytes(b"half written")
     train_offline(processed, trained)
     assert not stale.exists()
