@@ -266,7 +266,9 @@ test: $(INSTALLED) test-tools $(POETRY) ## Run the whole test suite in random or
 	$(PY) -m pytest -p randomly --randomly-seed=$(TEST_SEED)
 
 test-fast: $(INSTALLED) ## Run the unit tests only, in random order (seconds)
-	$(PY) -m pytest -m "not integration" -q -p randomly --randomly-seed=$(TEST_SEED)
+	@# Only tests/unit is collected: importing the integration modules (torch, ultralytics)
+	@# to deselect them cost seconds.
+	$(PY) -m pytest tests/unit -m "not integration" -q -p randomly --randomly-seed=$(TEST_SEED)
 
 lint: $(INSTALLED) ## ruff (lint + format check) and mypy on src/
 	$(BIN)/ruff check src tools tests

@@ -100,14 +100,27 @@ def _reset_mlflow_state() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def migrated_mlflow_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Return an empty MLflow SQLite store, migrated once per session (about 7 s)."""
-    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+def migrated_mlflow_db(pytestconfig: pytest.Config) -> Path:
+    """Return an empty MLflow SQLite store, migrated once per MLflow version (seconds).
 
-    folder = tmp_path_factory.mktemp("mlflow-template")
+    Kept in pytest's cache folder, keyed by the installed MLflow version, so only the first
+    session after a clone or an upgrade pays the migrations. Tests only ever copy it.
+    """
+    from importlib.metadata import version
+
+    cache = pytestconfig.cache
+    assert cache is not None
+    folder = cache.mkdir(f"mlflow-template-{version('mlflow')}")
     db = folder / "mlflow.db"
-    store = SqlAlchemyStore(f"sqlite:///{db}", (folder / "mlartifacts").as_uri())
-    store.engine.dispose()
+    if not db.is_file():
+        from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+        building = folder / f"building-{os.getpid()}"
+        building.mkdir(exist_ok=True)
+        store = SqlAlchemyStore(f"sqlite:///{building / 'mlflow.db'}", building.as_uri())
+        store.engine.dispose()
+        os.replace(building / "mlflow.db", db)  # atomic: a parallel session sees all or none
+        shutil.rmtree(building, ignore_errors=True)
     return db
 
 

@@ -40,23 +40,6 @@ def test_train_help_imports_no_data_science_stack() -> None:
     assert not loaded & {"pandas", "sklearn", "mlflow", "matplotlib", "skops", "torch"}
 
 
-def test_skops_import_leaves_torch_out_and_trusts_the_same_estimators() -> None:
-    probe = (
-        "import json, sys\n"
-        "from src.workarounds import import_skops_io\n"
-        "import_skops_io()\n"
-        "from skops.io._trusted_types import SKLEARN_ESTIMATOR_TYPE_NAMES as names\n"
-        "print(json.dumps({'torch': 'torch' in sys.modules, 'names': names}))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    data = json.loads(result.stdout.strip().splitlines()[-1])
-    assert data["torch"] is False
-    assert "sklearn.ensemble._forest.RandomForestClassifier" in data["names"]
-    assert "sklearn.linear_model._logistic.LogisticRegression" in data["names"]
-
-
 def test_pinned_requirements_skips_the_check_only_inside_the_block() -> None:
     import mlflow.pyfunc
     import mlflow.utils.environment

@@ -54,6 +54,8 @@ def test_skops_import_drags_torch_in_without_it() -> None:
     plain, worked = (run_probe(SKOPS_PROBE, mode) for mode in ("plain", "workaround"))
     assert plain["torch"] is True and worked["torch"] is False
     assert worked["names"] == plain["names"]
+    assert "sklearn.ensemble._forest.RandomForestClassifier" in worked["names"]
+    assert "sklearn.linear_model._logistic.LogisticRegression" in worked["names"]
 
 
 def test_zenml_tracker_blanks_the_uri_and_pinning_restores_it(tmp_path: Path) -> None:

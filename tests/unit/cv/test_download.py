@@ -267,6 +267,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.integration  # fresh interpreters: seconds, kept out of the fast lane
 def test_the_tools_exit_non_zero_with_one_line(
     server: _Server, stalled_url: str, pristine: Path, tmp_path: Path
 ) -> None:
