@@ -21,6 +21,7 @@ ultralytics, torch and mlflow are imported only once the inputs are valid.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 from pathlib import Path
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         raise ConfigError(f"--run-name {run_name!r}: use letters, digits, '.', '_' or '-'")
     weights_out = resolve_path(args.weights_out)
     summary_out = weights_out.parent / "summary.json"
-    check_file_targets(weights_out, summary_out)
+    check_file_targets(weights_out, summary_out, create=False)
     remove_dead_staging(weights_out.parent)  # what a killed training left
     print(
         f"training {run_name} on {data_yaml} ({params.epochs} epochs, {params.imgsz} px, "
@@ -165,12 +166,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def check_file_targets(*targets: Path) -> None:
-    """Raise OutputError now, before hours of training, if an output cannot be a plain file."""
+def check_file_targets(*targets: Path, create: bool = True) -> None:
+    """Raise OutputError if an output cannot be a plain file in a writable folder.
+
+    Called before hours of training with ``create=False``: the folder is then only checked
+    (its nearest existing ancestor must be writable), so a run refused later for a bad model
+    or dataset leaves no empty output folder behind.
+    """
     for target in targets:
         if target.is_dir() or target.is_symlink():
             raise OutputError(f"{target}: is a directory or a link, not a file; remove it")
-    ensure_writable_dir(targets[0].parent)
+    folder = targets[0].parent
+    if create:
+        ensure_writable_dir(folder)
+        return
+    existing = next(parent for parent in (folder, *folder.parents) if parent.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(f"{existing}: not a writable directory, so {folder} cannot be made")
 
 
 def stage_model_files(
