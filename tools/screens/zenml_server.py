@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -58,11 +59,14 @@ def _zenml_cli() -> str:
     return str(Path(sys.executable).with_name("zenml"))
 
 
-def _request(url: str, *, method: str = "GET", body: dict[str, Any] | None = None) -> Any:
+def _request(
+    url: str, *, method: str = "GET", body: dict[str, Any] | None = None, token: str | None = None
+) -> Any:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
@@ -73,10 +77,20 @@ class LocalServer:
 
     url: str
     env: dict[str, str]
+    #: A bearer token for a server with accounts (:func:`api_token`); the local one has none.
+    token: str | None = None
 
     def api(self, path: str, *, method: str = "GET", body: dict[str, Any] | None = None) -> Any:
         """Return the JSON answer of the server's REST API at ``/api/v1/<path>``."""
-        return _request(f"{self.url}/api/v1/{path}", method=method, body=body)
+        return _request(f"{self.url}/api/v1/{path}", method=method, body=body, token=self.token)
+
+
+def api_token(url: str, username: str, password: str) -> str:
+    """Return an access token of a ZenML server for an account (its OAuth2 password login)."""
+    form = urllib.parse.urlencode({"username": username, "password": password}).encode()
+    request = urllib.request.Request(f"{url}/api/v1/login", data=form, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return str(json.loads(response.read())["access_token"])
 
 
 @contextmanager
@@ -120,7 +134,7 @@ def local_server(env: Mapping[str, str], *, port: int | None = None) -> Iterator
 
 
 def skip_onboarding(server: LocalServer, full_name: str = "MLOps Reference") -> None:
-    """Answer the dashboard's onboarding survey for the default user, as its form would."""
+    """Answer the dashboard's onboarding survey for the server's user, as its form would."""
     user = server.api("current-user")
     user_id = user["id"]
     metadata = dict(user.get("metadata", {}).get("user_metadata") or {})
@@ -137,6 +151,20 @@ def skip_onboarding(server: LocalServer, full_name: str = "MLOps Reference") -> 
 def run_page_url(server: LocalServer, run_id: str) -> str:
     """Return the dashboard page of one pipeline run (its DAG)."""
     return f"{server.url}/projects/default/runs/{run_id}"
+
+
+def log_in(session: Session, url: str, username: str, password: str) -> None:
+    """Log the browser in to a ZenML server's dashboard through its login form.
+
+    A deployed server (the stack's) has accounts, so its dashboard opens on a login page;
+    the local server (``zenml login --local``) has none. Both ask a new user the onboarding
+    survey first: answer it with :func:`skip_onboarding`.
+    """
+    session.open(f"{url}/login", wait_for="Log in to your account", settle_ms=500)
+    session.page.fill("input[name=username]", username)
+    session.page.fill("input[name=password]", password)
+    session.page.click("button[type=submit]")
+    session.page.wait_for_url(lambda address: "/login" not in address, timeout=60_000)
 
 
 def show_pipeline_run(

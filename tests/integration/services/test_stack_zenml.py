@@ -10,6 +10,16 @@ import yaml
 
 from src.zenml_setup.server_stack import SERVER_ARTIFACT_STORE_NAME, SERVER_TRACKER_NAME
 from tests.integration.services.conftest import PY, Stack
+from tools.screens.browser import browser_session, find_browser
+from tools.screens.images import count_colours
+from tools.screens.zenml_server import (
+    PIPELINE_STEPS,
+    LocalServer,
+    api_token,
+    log_in,
+    show_pipeline_run,
+    skip_onboarding,
+)
 
 
 def _tiny_params(root: Path) -> Path:
@@ -79,3 +89,20 @@ def test_baseline_pipeline_runs_on_s3_and_the_mlflow_server(stack: Stack) -> Non
     shown = stack.run(PY, "-m", "src.zenml_setup", "show")
     assert SERVER_TRACKER_NAME in shown.stdout and SERVER_ARTIFACT_STORE_NAME in shown.stdout
     assert stack.settings.mlflow_url in shown.stdout
+
+    # The server's dashboard: its login page takes the admin account from .env, then shows
+    # the run with its four steps (headless Chromium, reaching only 127.0.0.1).
+    if find_browser() is None:
+        return  # no chromium here: `make test-tools` installs it; the checks above stand
+    settings = stack.settings
+    token = api_token(settings.zenml_url, settings.zenml_username, settings.zenml_password)
+    server = LocalServer(settings.zenml_url, stack.env, token=token)
+    skip_onboarding(server)
+    with browser_session(viewport=(1280, 900)) as session:
+        log_in(session, settings.zenml_url, settings.zenml_username, settings.zenml_password)
+        shot = stack.root / "cv" / "dashboard.png"
+        text, steps = show_pipeline_run(session, server, outcome["zenml_run_id"], shot)
+        refused = list(session.refused)
+    assert steps == list(PIPELINE_STEPS), text[:2000]
+    assert count_colours(shot) > 200
+    assert not [url for url in refused if "127.0.0.1" in url]
