@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from src.config import CV_RUNS_DIR, CvParams, CvTrainParams
+from src.config import CV_RUNS_DIR, REPORTS_DIR, CvParams, CvTrainParams
 from src.errors import MlopsError
 from src.workarounds import pin_tracking_uri, skip_integrations
 from src.zenml_setup.local_stack import StackInfo, ensure_mlflow_stack
@@ -58,6 +58,18 @@ def runner_parser(module: str, doc: str, *, summary_help: str) -> argparse.Argum
     )
     parser.add_argument("--summary-out", type=Path, default=None, help=summary_help)
     return parser
+
+
+def add_decision_flags(parser: argparse.ArgumentParser, *, dry_run_help: str) -> None:
+    """Add the options of a runner that ends in a decision: report folder, dry run, opt-outs."""
+    parser.add_argument(
+        "--report-dir", type=Path, default=REPORTS_DIR, help="where the decision report is written"
+    )
+    parser.add_argument("--dry-run", action="store_true", help=dry_run_help)
+    parser.add_argument(
+        "--no-register", action="store_true", help="leave the model registry unchanged"
+    )
+    parser.add_argument("--no-report", action="store_true", help="skip the decision report")
 
 
 def timestamp() -> str:

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 from typing import Any
 
 from src.cli import run_main
-from src.config import REPORTS_DIR, get_config
+from src.config import get_config
 from src.io_utils import atomic_write_json
 from src.progress import StepProgress
 from src.zenml_pipelines.launch import (
+    add_decision_flags,
     preflight,
     prepare_stack,
     run_yolo_pipeline,
@@ -39,16 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         __doc__,
         summary_help="also write every run's outcome and the decision as JSON here",
     )
-    parser.add_argument(
-        "--report-dir", type=Path, default=REPORTS_DIR, help="where the decision report is written"
-    )
-    parser.add_argument(
-        "--dry-run", action="store_true", help="validate and list the grid, run nothing"
-    )
-    parser.add_argument(
-        "--no-register", action="store_true", help="leave the model registry unchanged"
-    )
-    parser.add_argument("--no-report", action="store_true", help="skip the decision report")
+    add_decision_flags(parser, dry_run_help="validate and list the grid, run nothing")
     return parser
 
 

@@ -22,9 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from src.cli import run_main
-from src.config import OPTUNA_DIR, REPORTS_DIR, CvTrainParams, get_config, with_overrides
+from src.config import OPTUNA_DIR, CvTrainParams, get_config, with_overrides
 from src.io_utils import atomic_write_json
-from src.zenml_pipelines.launch import preflight, prepare_stack, run_yolo_pipeline, runner_parser
+from src.zenml_pipelines.launch import (
+    add_decision_flags,
+    preflight,
+    prepare_stack,
+    run_yolo_pipeline,
+    runner_parser,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,16 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--study-dir", type=Path, default=OPTUNA_DIR, help="where the study's SQLite file is"
     )
-    parser.add_argument(
-        "--report-dir", type=Path, default=REPORTS_DIR, help="where the decision report is written"
-    )
-    parser.add_argument(
-        "--dry-run", action="store_true", help="validate and show the search space, run nothing"
-    )
-    parser.add_argument(
-        "--no-register", action="store_true", help="leave the model registry unchanged"
-    )
-    parser.add_argument("--no-report", action="store_true", help="skip the decision report")
+    add_decision_flags(parser, dry_run_help="validate and show the search space, run nothing")
     return parser
 
 
