@@ -261,14 +261,19 @@ bench-install: $(INSTALLED) ## Measure `make install` into empty venvs, cold and
 .PHONY: test test-fast lint format
 # Tests run in a shuffled order (pytest-randomly), fixed by TEST_SEED so a failure can be
 # replayed: every test must stand alone. TEST_SEED=$$RANDOM tries another order.
+# They run on TEST_WORKERS processes (pytest-xdist; auto = one per core, 0 = this process);
+# a test module, and the server-stack tests together, run on one worker (tests/conftest.py).
 TEST_SEED ?= 20261201
+TEST_WORKERS ?= auto
+PYTEST := $(PY) -m pytest -p randomly --randomly-seed=$(TEST_SEED) \
+  -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 test: $(INSTALLED) test-tools $(POETRY) ## Run the whole test suite in random order (unit + integration on loopback)
-	$(PY) -m pytest -p randomly --randomly-seed=$(TEST_SEED)
+	$(PYTEST)
 
 test-fast: $(INSTALLED) ## Run the unit tests only, in random order (seconds)
 	@# Only tests/unit is collected: importing the integration modules (torch, ultralytics)
 	@# to deselect them cost seconds.
-	$(PY) -m pytest tests/unit -m "not integration" -q -p randomly --randomly-seed=$(TEST_SEED)
+	$(PYTEST) tests/unit -m "not integration" -q
 
 lint: $(INSTALLED) ## ruff (lint + format check) and mypy on src/
 	$(BIN)/ruff check src tools tests

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,6 +58,47 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "integration" in Path(str(item.fspath)).parts:
             item.add_marker(pytest.mark.integration)
+    # Longest work first, so no worker is left alone with it at the end: the server stack's
+    # tests, the other integration tests, then the unit tests. A stable sort: the shuffled
+    # order (pytest-randomly runs before this hook) is kept inside each part.
+    items.sort(key=lambda item: _run_rank(item.nodeid))
+
+
+#: The test folder whose tests share the server stack (one session fixture starts it).
+STACK_TESTS = "tests/integration/services/"
+
+
+def _run_rank(nodeid: str) -> int:
+    """Return 0 for the server-stack tests, 1 for other integration tests, 2 for unit tests."""
+    if nodeid.startswith(STACK_TESTS):
+        return 0
+    return 1 if nodeid.startswith("tests/integration/") else 2
+
+
+def work_unit(nodeid: str) -> str:
+    """Return the unit of work ``nodeid`` belongs to under ``make test`` (pytest-xdist).
+
+    A unit runs on one worker: a test module (its module-scoped fixtures are built once),
+    and every server-stack test together (they share the stack ``stack`` starts once).
+    """
+    path = nodeid.split("::", 1)[0]
+    return STACK_TESTS if path.startswith(STACK_TESTS) else path
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Hand out :func:`work_unit` units, in collection order (``make test``: ``-n auto``).
+
+    xdist's own ``--dist loadgroup`` cannot do this here: it renames ``item._nodeid``,
+    which pytest 9 no longer reads (``Node.nodeid`` comes from ``_id``), so its groups are
+    silently ignored (pytest-xdist 3.8).
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkUnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return WorkUnitScheduling(config, log)
 
 
 @pytest.fixture(autouse=True)
