@@ -95,6 +95,10 @@ def _only_local(refused: list[str]) -> Any:
     return handle
 
 
+#: How long one browser action (click, fill, wait) may take before it is an error.
+ACTION_TIMEOUT_MS = 90_000
+
+
 @contextmanager
 def browser_session(viewport: tuple[int, int] = VIEWPORT) -> Iterator[Session]:
     """Yield a :class:`Session` on headless Chromium that reaches only this machine."""
@@ -113,6 +117,10 @@ def browser_session(viewport: tuple[int, int] = VIEWPORT) -> Iterator[Session]:
                 device_scale_factor=1,
                 service_workers="block",
             )
+            # Playwright's 30 s default for a click or a fill is short for a dashboard that a
+            # busy 2-core machine (make test's workers, a training) renders: a single-page app's
+            # login click was measured to outlast it there.
+            context.set_default_timeout(ACTION_TIMEOUT_MS)
             session = Session(context.new_page())
             context.route("**/*", _only_local(session.refused))
             yield session
