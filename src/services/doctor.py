@@ -31,6 +31,9 @@ from src.services.settings import BUCKETS, DVC_BUCKET, DVC_REMOTE_NAME, ServiceS
 #: Packages whose installed version must equal the lock's.
 KEY_PACKAGES = ("mlflow", "zenml", "dvc", "dvc-s3", "boto3", "s3fs", "moto")
 _TIMEOUT = 5.0
+#: A ZenML login hashes the password on the server and its stack queries hydrate components:
+#: seconds on a busy machine, so they get the time the artifact round trip gets.
+_ZENML_API_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -298,7 +301,7 @@ def _zenml_api(settings: ServiceSettings, token: str, path: str) -> Any:
     request = urllib.request.Request(
         f"{settings.zenml_url}/api/v1/{path}", headers={"Authorization": f"Bearer {token}"}
     )
-    with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:
+    with urllib.request.urlopen(request, timeout=_ZENML_API_TIMEOUT) as response:
         return json.loads(response.read())
 
 
@@ -311,7 +314,10 @@ def check_zenml_stack(settings: ServiceSettings) -> str:
     hint = "make stack-register"
     try:
         token = rest_login(
-            settings.zenml_url, settings.zenml_username, settings.zenml_password, timeout=_TIMEOUT
+            settings.zenml_url,
+            settings.zenml_username,
+            settings.zenml_password,
+            timeout=_ZENML_API_TIMEOUT,
         )
     except ServiceError as exc:
         raise _Failed(str(exc), "ZENML_ADMIN_PASSWORD in .env") from None
