@@ -533,6 +533,15 @@ def bench_b10(ctx: Context, result: Result) -> None:
     result.details |= {
         "grid_best_val_map50_95": round(grid_best, 4),
         "grid_configurations": len(grid_runs),
+        # The landscape the study searches: each grid point's value and time.
+        "grid_runs": [
+            {
+                "config": r["summary"].get("config_name"),
+                "val_map50_95": round(r["summary"]["metrics"]["map50_95"], 4),
+                "seconds": r.get("seconds"),
+            }
+            for r in grid_runs
+        ],
         "grid_epochs": sum(int(r["summary"]["metrics"]["epochs_completed"]) for r in grid_runs),
         "study_best_val_map50_95": round(study_best, 4),
         "study_time_to_grid_best_s": None if reach_s is None else round(reach_s, 1),
@@ -546,6 +555,13 @@ def bench_b10(ctx: Context, result: Result) -> None:
         ],
     }
     pruned = sum(t["state"] == "PRUNED" for t in trials)
+    result.notes.append(
+        "grid: "
+        + ", ".join(
+            f"{r['summary'].get('config_name')} {r['summary']['metrics']['map50_95']:.3f}"
+            for r in sorted(grid_runs, key=lambda r: -r["summary"]["metrics"]["map50_95"])
+        )
+    )
     result.notes.append(
         f"one run per side; grid: {len(grid_runs)} configurations, best val mAP50-95 "
         f"{grid_best:.3f} in {grid_s:.0f} s; study: {len(trials)} trials ({pruned} pruned), "
