@@ -56,6 +56,17 @@ def ensure_writable_dir(directory: Path) -> Path:
     return directory
 
 
+def check_dir_creatable(directory: Path) -> None:
+    """Raise OutputError unless ``directory`` exists writable or could be made; create nothing.
+
+    For checks made long before the first write (a training): a run refused later leaves no
+    empty folder behind.
+    """
+    existing = next(parent for parent in (directory, *directory.parents) if parent.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(f"{existing}: not a writable directory, so {directory} cannot be made")
+
+
 def current_umask() -> int:
     """Return the process's umask without changing it (Linux reads it from /proc)."""
     try:

@@ -21,7 +21,6 @@ ultralytics, torch and mlflow are imported only once the inputs are valid.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 from pathlib import Path
@@ -42,6 +41,7 @@ from src.errors import ConfigError, OutputError
 from src.io_utils import (
     atomic_path,
     atomic_write_json,
+    check_dir_creatable,
     ensure_writable_dir,
     publish_staged,
     remove_dead_staging,
@@ -176,13 +176,7 @@ def check_file_targets(*targets: Path, create: bool = True) -> None:
     for target in targets:
         if target.is_dir() or target.is_symlink():
             raise OutputError(f"{target}: is a directory or a link, not a file; remove it")
-    folder = targets[0].parent
-    if create:
-        ensure_writable_dir(folder)
-        return
-    existing = next(parent for parent in (folder, *folder.parents) if parent.exists())
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise OutputError(f"{existing}: not a writable directory, so {folder} cannot be made")
+    (ensure_writable_dir if create else check_dir_creatable)(targets[0].parent)
 
 
 def stage_model_files(
