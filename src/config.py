@@ -282,6 +282,11 @@ class CvTrainParams(StrictModel):
         "N or N,M",
     )
     workers: int = Field(0, ge=0, description="Data-loader workers; 0 keeps runs deterministic")
+    plots: bool = Field(
+        True,
+        description="ultralytics' plots (results.png, confusion matrix, label and batch images); "
+        "false skips them: about 5 s of a one-epoch run, nothing of results.csv or the weights",
+    )
 
     @field_validator("imgsz")
     @classmethod

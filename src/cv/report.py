@@ -23,12 +23,12 @@ from typing import Any
 from src.cli import run_main
 from src.config import CV_REPORT_TEMPLATE, REPORTS_DIR, CvTrackingParams, get_config
 from src.cv.selection import TABLE_METRICS, select_best, selection_key
+from src.cv.training import PLOT_ARTIFACTS
 from src.errors import DataError
 from src.io_utils import atomic_write_text
 from src.tracking import CHALLENGER_ALIAS, CHAMPION_ALIAS, tracking_uri
 
 TRAIN_PARAMS: tuple[str, ...] = ("epochs", "imgsz", "batch", "lr0", "seed", "model")
-PLOTS: tuple[str, ...] = ("results.png", "confusion_matrix.png")
 GRID_TAG = "grid_id"
 
 
@@ -255,7 +255,7 @@ def _download_plots(summaries: list[dict[str, Any]], assets: Path) -> dict[str, 
     found: dict[str, dict[str, str]] = {}
     for summary in summaries:
         target = assets / summary["config_name"]
-        for name in PLOTS:
+        for name in PLOT_ARTIFACTS:
             try:
                 local = mlflow.artifacts.download_artifacts(
                     run_id=summary["mlflow_run_id"],

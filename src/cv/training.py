@@ -64,10 +64,11 @@ FINAL_METRICS: dict[str, str] = {
     "metrics/mAP50(B)": "map50",
     "metrics/mAP50-95(B)": "map50_95",
 }
+#: The run folder's plots that MLflow and the decision report show (with ``plots`` on).
+PLOT_ARTIFACTS: tuple[str, ...] = ("results.png", "confusion_matrix.png")
 #: Files of the ultralytics run folder logged as MLflow artifacts (path in the run folder).
 RUN_ARTIFACTS: tuple[str, ...] = (
-    "results.png",
-    "confusion_matrix.png",
+    *PLOT_ARTIFACTS,
     "results.csv",
     "args.yaml",
     "weights/best.pt",
@@ -181,12 +182,19 @@ def _check_replaceable(run_dir: Path) -> None:
         )
 
 
-def _log_run_files(folder: Path, dataset: YoloDataset, artifact_uri: str) -> dict[str, str]:
-    """Log the run folder's plots, tables and weights and the dataset files; return their URIs."""
+def _log_run_files(
+    folder: Path, dataset: YoloDataset, artifact_uri: str, *, plots: bool
+) -> dict[str, str]:
+    """Log the run folder's plots (if made), tables and weights and the dataset files.
+
+    Returns their URIs; a file that should be there and is not is a warning, not an error.
+    """
     import mlflow
 
     artifact_uris: dict[str, str] = {}
     for rel in RUN_ARTIFACTS:
+        if rel in PLOT_ARTIFACTS and not plots:
+            continue
         path = folder / rel
         if not path.is_file():
             print(f"warning: {rel} was not written; not logged", file=sys.stderr)
@@ -314,7 +322,7 @@ def train_yolo(
                 project=str(staging.parent),
                 name=staging.name,
                 exist_ok=True,
-                plots=True,
+                plots=params.plots,
                 verbose=False,
             )
             seconds = time.perf_counter() - started
@@ -332,7 +340,9 @@ def train_yolo(
             }
             _log_history(run.info.run_id, history)
             mlflow.log_metrics(metrics, step=len(history))
-            artifact_uris = _log_run_files(staging, dataset, run.info.artifact_uri)
+            artifact_uris = _log_run_files(
+                staging, dataset, run.info.artifact_uri, plots=params.plots
+            )
             # best.pt again, as the pyfunc model that registration and `mlflow models serve` use.
             from src.cv.serving import log_detector_model
 
@@ -366,6 +376,7 @@ def train_yolo(
 
 __all__ = [
     "FINAL_METRICS",
+    "PLOT_ARTIFACTS",
     "YoloTrainingResult",
     "read_results_csv",
     "run_name_for",

@@ -332,7 +332,7 @@ def bench_b8(ctx: Context, result: Result) -> None:
         f"workers={train['workers']}",
         "deterministic=True",
         "amp=False",
-        "plots=True",
+        f"plots={train['plots']}",
         "verbose=False",
         f"project={work / 'yolo-cli'}",
         "name=run",

@@ -41,8 +41,8 @@ def _argv(tmp_path: Path, *extra: str) -> list[str]:
     data_yaml = make_tiny_person(tmp_path)
     out = tmp_path / "out" / "best.pt"
     return ["--data", str(data_yaml), "--epochs", "1", "--imgsz", "32", "--batch", "4",
-            "--runs-dir", str(tmp_path / "runs"), "--weights-out", str(out), "--no-test-eval",
-            *extra]  # fmt: skip
+            "--plots", "false", "--runs-dir", str(tmp_path / "runs"), "--weights-out", str(out),
+            "--no-test-eval", *extra]  # fmt: skip
 
 
 def _only_run(uri: str) -> mlflow.entities.Run:

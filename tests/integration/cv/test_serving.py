@@ -64,7 +64,7 @@ def store(tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: Path) ->
         patch.setenv("MLFLOW_TRACKING_URI", uri)
         src.tracking._experiment_ids.clear()
         result = train_yolo(
-            CvTrainParams(epochs=1, imgsz=32, batch=4),
+            CvTrainParams(epochs=1, imgsz=32, batch=4, plots=False),
             make_tiny_person(root),
             run_dir=root / "runs" / "yolo",
             tracking=CvTrackingParams(),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from cv_helpers import make_tiny_person
 
 from src import train_cv
@@ -69,18 +70,27 @@ def test_train_cv_is_one_tracked_deterministic_run(tmp_path: Path, mlflow_store:
     assert losses(first_history) == losses(second_history)
 
 
-def test_the_run_logs_the_dataset_it_trained_on(tmp_path: Path, mlflow_store: str) -> None:
+def test_the_run_logs_the_dataset_it_trained_on_and_no_plots_when_told(
+    tmp_path: Path, mlflow_store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     import mlflow
 
     from src.cv.dataset.manifest import dataset_fingerprint
 
     data_yaml = make_tiny_person(tmp_path)
     argv = ["--data", str(data_yaml), "--epochs", "1", "--imgsz", "32", "--batch", "4",
-            "--runs-dir", str(tmp_path / "runs"), "--no-test-eval"]  # fmt: skip
+            "--plots", "false", "--runs-dir", str(tmp_path / "runs"), "--no-test-eval"]  # fmt: skip
     assert train_cv.main(argv) == 0
     client = mlflow.MlflowClient(mlflow_store)
     experiment = client.get_experiment_by_name("yolo-tiny-person")
     (run,) = client.search_runs([experiment.experiment_id])
+    assert run.data.params["plots"] == "False"
+    logged_files = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert logged_files >= {"results.csv", "args.yaml", "weights", "dataset"}
+    assert not logged_files & {"results.png", "confusion_matrix.png"}
+    folder = tmp_path / "runs" / run.info.run_name
+    assert (folder / "weights" / "best.pt").is_file() and not list(folder.glob("*.png"))
+    assert "was not written" not in capsys.readouterr().err  # not asked for: no warning
     (logged,) = run.inputs.dataset_inputs
     assert {t.key: t.value for t in logged.tags}["mlflow.data.context"] == "training"
     dataset = logged.dataset

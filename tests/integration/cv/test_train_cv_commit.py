@@ -2,7 +2,7 @@
 
 Each case runs the CLI in a fresh process (one epoch at 32 px, a few seconds) whose chosen
 call misbehaves at an exact moment: a signal to itself, a disk that fills up mid-copy, or a
-pause until a second training reaches the same point.
+pause until a second training reaches the same point. No plots: no case looks at one.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def command(world: dict, *probe: str) -> list[str]:
     start = [sys.executable, "-c", PROBE, *probe] if probe else [sys.executable, "-m",
              "src.train_cv"]  # fmt: skip
     return [*start, "--data", str(world["data"]), "--epochs", "1", "--imgsz", "32",
-            "--batch", "4", "--runs-dir", str(world["runs"]), "--weights-out",
+            "--batch", "4", "--plots", "false", "--runs-dir", str(world["runs"]), "--weights-out",
             str(world["models"] / "best.pt"), "--run-name", RUN, "--no-test-eval"]  # fmt: skip
 
 
@@ -233,7 +233,7 @@ def test_train_yolo_as_the_zenml_step_calls_it_swaps_the_folder_in_only_after_lo
 
     before = trained(world)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", world["uri"])
-    params = CvTrainParams(epochs=1, imgsz=32, batch=4)
+    params = CvTrainParams(epochs=1, imgsz=32, batch=4, plots=False)
 
     def store_down(*args: object, **kwargs: object) -> None:
         raise RuntimeError("artifact store down")

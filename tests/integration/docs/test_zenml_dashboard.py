@@ -34,7 +34,7 @@ pytestmark = pytest.mark.skipif(
 TINY_CV = {
     "dataset": {"train": 0.5, "val": 0.25, "test": 0.25, "max_images": 16},
     "synthetic": {"images": 24, "imgsz": 64},
-    "train": {"epochs": 1, "imgsz": 32, "batch": 4},
+    "train": {"epochs": 1, "imgsz": 32, "batch": 4, "plots": False},
     "tracking": {"experiment_name": "yolo-dashboard", "registered_model_name": "yolo-dash"},
 }
 

@@ -35,7 +35,14 @@ def _tiny_params(root: Path) -> Path:
                 "seed": 0,
             },
             "synthetic": {"images": 24, "imgsz": 64, "seed": 0},
-            "train": {"epochs": 1, "imgsz": 64, "batch": 4, "workers": 0, "device": "cpu"},
+            "train": {
+                "epochs": 1,
+                "imgsz": 64,
+                "batch": 4,
+                "workers": 0,
+                "device": "cpu",
+                "plots": False,
+            },
             "grid": {"epochs": [1], "imgsz": [64], "lr0": [0.01]},
             "tracking": {
                 "experiment_name": "yolo-stack-test",

@@ -24,7 +24,7 @@ import yaml
 TINY_CV = {
     "dataset": {"train": 0.5, "val": 0.25, "test": 0.25, "max_images": 16},  # 8 / 4 / 4
     "synthetic": {"images": 24, "imgsz": 64},
-    "train": {"epochs": 1, "imgsz": 32, "batch": 4},
+    "train": {"epochs": 1, "imgsz": 32, "batch": 4, "plots": False},  # plots: ~5 s a run
     "grid": {"epochs": [1], "imgsz": [32], "lr0": [0.002, 0.004]},
     # The floor is off: a 1-epoch model finds nothing, and the registry rule is under test.
     "tracking": {
