@@ -275,10 +275,10 @@ test-fast: $(INSTALLED) ## Run the unit tests only, in random order (seconds)
 	@# to deselect them cost seconds.
 	$(PYTEST) tests/unit -m "not integration" -q
 
-lint: $(INSTALLED) ## ruff (lint + format check) and mypy on src/
+lint: $(INSTALLED) ## ruff (lint + format check) and mypy on src/ and tools/
 	$(BIN)/ruff check src tools tests
 	$(BIN)/ruff format --check src tools tests
-	$(BIN)/mypy src
+	$(BIN)/mypy src tools
 
 format: $(INSTALLED) ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff format src tools tests
