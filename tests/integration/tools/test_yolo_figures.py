@@ -19,7 +19,7 @@ def test_figures_name_the_machine_and_replace_only_the_marked_block(tmp_path: Pa
         "<!-- yolo-figures:end -->\nafter\n"
     )
     out = tmp_path / "figures.md"
-    flags = f"--data {data} --epochs 1 --imgsz 32 --batch 4"
+    flags = f"--data {data} --epochs 1 --imgsz 32 --batch 4 --plots false"
     result = subprocess.run(
         [sys.executable, "tools/yolo_figures.py", "--only", "baseline,finetune",
          "--pretrain-epochs", "1", "--train-args", flags, "--out", str(out),
