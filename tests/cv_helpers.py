@@ -36,6 +36,7 @@ def log_grid_run(
     seconds: float,
     grid_id: str,
     lr0: float = 0.01,
+    plots: bool = True,
 ) -> dict[str, Any]:
     """Log a run shaped like a grid's training (weights, model, plots, metrics); return it."""
     import mlflow
@@ -54,13 +55,14 @@ def log_grid_run(
     tags = {"grid_id": grid_id, "config_name": name, "dataset": "data/tiny_person",
             "dataset_fingerprint": "ab" * 32, "model_source": "yolov8n.yaml"}  # fmt: skip
     with tracked_run(experiment_name, run_name=f"{name}_{grid_id}", tags=tags) as run:
-        mlflow.log_params({"epochs": 3, "imgsz": 64, "batch": 4, "lr0": lr0})
+        mlflow.log_params({"epochs": 3, "imgsz": 64, "batch": 4, "lr0": lr0, "plots": plots})
         mlflow.log_metrics(metrics)
         mlflow.log_metrics({"test_map50": 0.1, "test_map50_95": map50_95 / 2})
         mlflow.log_artifact(str(folder / "weights" / "best.pt"), artifact_path="weights")
         log_detector_model(folder / "weights" / "best.pt", imgsz=64)  # never loaded here
-        mlflow.log_artifact(str(folder / "results.png"))
-        mlflow.log_artifact(str(folder / "confusion_matrix.png"))
+        if plots:
+            mlflow.log_artifact(str(folder / "results.png"))
+            mlflow.log_artifact(str(folder / "confusion_matrix.png"))
     return {
         "config_name": name,
         "metrics": metrics,

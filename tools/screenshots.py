@@ -260,6 +260,17 @@ def make_workspace(root: Path, *, reuse_runs: bool = False) -> Workspace:
     return workspace
 
 
+def check_plots_on(params: Path) -> None:
+    """Refuse now, not after minutes of runs, a params file whose YOLO runs draw no plots."""
+    from src.config import get_config
+
+    if not get_config(params).cv.train.plots:
+        raise SystemExit(
+            f"error: {params.name}: cv.train.plots is false; the pictures need the YOLO run's "
+            "results.png and confusion_matrix.png (set it to true)"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT, help="folder of the pictures")
@@ -269,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         "--reuse-runs", action="store_true", help="take the pictures again over the runs there"
     )
     args = parser.parse_args(argv)
+    check_plots_on(ROOT / "params.yaml")
     started = time.monotonic()
     root = args.workspace or Path(tempfile.mkdtemp(prefix="mlops-screens-")) / "ws"
     try:

@@ -28,7 +28,7 @@ from src.errors import DataError
 from src.io_utils import atomic_write_text
 from src.tracking import CHALLENGER_ALIAS, CHAMPION_ALIAS, tracking_uri
 
-TRAIN_PARAMS: tuple[str, ...] = ("epochs", "imgsz", "batch", "lr0", "seed", "model")
+TRAIN_PARAMS: tuple[str, ...] = ("epochs", "imgsz", "batch", "lr0", "seed", "model", "plots")
 GRID_TAG = "grid_id"
 
 
@@ -263,7 +263,7 @@ def _download_plots(summaries: list[dict[str, Any]], assets: Path) -> dict[str, 
                     tracking_uri=tracking_uri(),
                     dst_path=str(assets / ".download"),
                 )
-            except Exception:  # a run that failed before its plots were logged
+            except Exception:  # plots off, or a run that failed before they were logged
                 continue
             target.mkdir(parents=True, exist_ok=True)
             shutil.move(local, target / name)
@@ -319,12 +319,10 @@ def _plots_section(
             f"[{name}]({summary['artifact_uri']}/{name})"
             for name in ("results.csv", "args.yaml", "weights/best.pt")
         )
-        body = (
-            "\n\n".join(
-                f"![{name} of {summary['config_name']}]({rel})" for name, rel in files.items()
-            )
-            or "_no plots logged_"
-        )
+        plots_off = str(summary["params"].get("plots")).lower() == "false"  # "False" in MLflow
+        body = "\n\n".join(
+            f"![{name} of {summary['config_name']}]({rel})" for name, rel in files.items()
+        ) or ("_no plots: `cv.train.plots` was false_" if plots_off else "_no plots logged_")
         blocks.append(f"#### {title}\n\nArtifacts: {links}\n\n{body}")
     return "\n\n".join(blocks)
 

@@ -66,7 +66,8 @@ FINAL_METRICS: dict[str, str] = {
 }
 #: The run folder's plots that MLflow and the decision report show (with ``plots`` on).
 PLOT_ARTIFACTS: tuple[str, ...] = ("results.png", "confusion_matrix.png")
-#: Files of the ultralytics run folder logged as MLflow artifacts (path in the run folder).
+#: Files of the ultralytics run folder logged as MLflow artifacts (path in the run folder;
+#: the plots only with ``plots`` on).
 RUN_ARTIFACTS: tuple[str, ...] = (
     *PLOT_ARTIFACTS,
     "results.csv",

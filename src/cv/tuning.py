@@ -251,14 +251,17 @@ def study_path(study_name: str, folder: Path = OPTUNA_DIR) -> Path:
 
 
 def settings_fingerprint(cv: CvParams, space: SearchSpace) -> str:
-    """Return a hash of what makes two studies comparable: space, base params, data, seed."""
+    """Return a hash of what makes two studies comparable: space, base params, data, seed.
+
+    ``plots`` is left out: drawing them changes no metric, so turning them off resumes a study.
+    """
     settings = {
         "space": {
             "lr0": list(space.lr0),
             "epochs": list(space.epochs),
             "categories": {k: list(v) for k, v in space.categories.items()},
         },
-        "train": cv.train.model_dump(),
+        "train": cv.train.model_dump(exclude={"plots"}),
         "dataset": cv.dataset.model_dump(),
         "selection_metric": cv.tracking.selection_metric,
         "seed": cv.tune.seed,

@@ -48,6 +48,18 @@ def test_report_is_generated_from_the_latest_grid(tmp_path: Path, mlflow_store: 
         assert (reports / rel).is_file(), rel
 
 
+def test_a_run_trained_without_plots_says_so_in_the_report(
+    tmp_path: Path, mlflow_store: str
+) -> None:
+    grid = "grid-20250103-000000"
+    _fake_run(tmp_path, "yolo_e3_img64_lr0.01", 0.10, 30, grid, plots=False)
+    _fake_run(tmp_path, "yolo_e3_img64_lr0.02", 0.25, 40, grid, lr0=0.02)
+    text = write_decision_report(None, tracking=TRACKING, out_dir=tmp_path / "reports").read_text()
+    assert text.count("_no plots: `cv.train.plots` was false_") == 1
+    assert "results.png of yolo_e3_img64_lr0.02" in text
+    assert "results.png of yolo_e3_img64_lr0.01" not in text
+
+
 def test_report_without_grid_runs_is_one_clear_error(mlflow_store: str) -> None:
     with pytest.raises(DataError, match="make zenml-grid"):
         write_decision_report(None, tracking=TRACKING)

@@ -179,9 +179,11 @@ def test_fingerprint_follows_the_space_and_the_base_params() -> None:
     space = search_space(cv.grid)
     other_grid = search_space(CvGridParams(epochs=[20, 40], lr0=[0.001, 0.01]))
     other_train = cv.model_copy(update={"train": BASE.model_copy(update={"batch": 8})})
+    no_plots = cv.model_copy(update={"train": cv.train.model_copy(update={"plots": False})})
     assert settings_fingerprint(cv, space) == settings_fingerprint(CvParams(), space)
     assert settings_fingerprint(cv, space) != settings_fingerprint(cv, other_grid)
     assert settings_fingerprint(cv, space) != settings_fingerprint(other_train, space)
+    assert settings_fingerprint(cv, space) == settings_fingerprint(no_plots, space)
 
 
 # --------------------------------------------------------------------------- objective
