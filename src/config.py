@@ -285,7 +285,7 @@ class CvTrainParams(StrictModel):
     plots: bool = Field(
         True,
         description="ultralytics' plots (results.png, confusion matrix, label and batch images); "
-        "false skips them: about 5 s of a one-epoch run, nothing of results.csv or the weights",
+        "false skips them (about 5 s of a one-epoch run); results.csv and the weights stay",
     )
 
     @field_validator("imgsz")
