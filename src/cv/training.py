@@ -12,7 +12,8 @@
   the repo root replaces the default YAML when present);
 * turns ultralytics' own MLflow callback off and logs through :mod:`src.tracking` instead,
   so each training is exactly one run (joining the run a ZenML step already opened);
-* trains in a hidden staging folder that replaces ``run_dir`` only when training worked.
+* trains in a hidden staging folder that replaces ``run_dir`` only when training worked,
+  with the heap of imports set aside from the epochs' garbage collections (:func:`frozen_heap`).
 
 Metric names (MLflow keys and ``YoloTrainingResult.metrics``):
 
@@ -34,11 +35,14 @@ Per epoch (``step`` = epoch, 1-based): ``train_box_loss``, ``train_cls_loss``,
 from __future__ import annotations
 
 import csv
+import gc
 import math
 import re
 import sys
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -211,6 +215,27 @@ def _log_run_files(
 
 
 # --------------------------------------------------------------------------- training
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Keep the garbage collector off every object that exists now, for the block's duration.
+
+    When its first epoch starts, a tracked training's process holds about 455,000 objects
+    (MLflow, SQLAlchemy, pandas, torch, ultralytics; ``yolo train``'s holds 200,000), and
+    each full collection during the epochs would walk them all again. ``gc.freeze`` sets
+    them aside, so those collections walk only what the training allocates (measured at 40
+    epochs: 1.52 s in 4 full collections, 0.77 s in 8 with the freeze). ``gc.unfreeze``
+    gives them back afterwards, so a long-lived process (a ZenML grid, an Optuna study) frees
+    its old cycles as before; a freeze already in place (someone else's) is left as it was.
+    """
+    already_frozen = gc.get_freeze_count() > 0
+    gc.freeze()
+    try:
+        yield
+    finally:
+        if not already_frozen:
+            gc.unfreeze()
+
+
 def _log_dataset(dataset: YoloDataset) -> None:
     """Log the dataset as the run's input: one row per split, digest = the manifest's hash.
 
@@ -306,26 +331,27 @@ def train_yolo(
             if progress:
                 model.add_callback("on_fit_epoch_end", _progress_callback(params.epochs))
             started = time.perf_counter()
-            final = model.train(
-                data=str(dataset.data_yaml),
-                epochs=params.epochs,
-                imgsz=params.imgsz,
-                batch=params.batch,
-                lr0=params.lr0,
-                optimizer=params.optimizer,
-                nbs=params.nbs or params.batch,
-                seed=params.seed,
-                patience=params.patience,
-                device=device,
-                workers=params.workers,
-                deterministic=True,
-                **offline_train_args(),
-                project=str(staging.parent),
-                name=staging.name,
-                exist_ok=True,
-                plots=params.plots,
-                verbose=False,
-            )
+            with frozen_heap():
+                final = model.train(
+                    data=str(dataset.data_yaml),
+                    epochs=params.epochs,
+                    imgsz=params.imgsz,
+                    batch=params.batch,
+                    lr0=params.lr0,
+                    optimizer=params.optimizer,
+                    nbs=params.nbs or params.batch,
+                    seed=params.seed,
+                    patience=params.patience,
+                    device=device,
+                    workers=params.workers,
+                    deterministic=True,
+                    **offline_train_args(),
+                    project=str(staging.parent),
+                    name=staging.name,
+                    exist_ok=True,
+                    plots=params.plots,
+                    verbose=False,
+                )
             seconds = time.perf_counter() - started
             history = read_results_csv(staging / "results.csv")
             if not (staging / "weights" / "best.pt").is_file():
@@ -379,6 +405,7 @@ __all__ = [
     "FINAL_METRICS",
     "PLOT_ARTIFACTS",
     "YoloTrainingResult",
+    "frozen_heap",
     "read_results_csv",
     "run_name_for",
     "train_yolo",

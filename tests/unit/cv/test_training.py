@@ -21,3 +21,45 @@ def test_results_csv_is_read_with_project_names(tmp_path: Path) -> None:
     assert rows[1]["val_map50_95"] == 0.07
     assert rows[1]["val_precision"] == 0.0  # non-finite values are kept numeric and comparable
     assert rows[0]["lr_pg0"] == 0.001
+
+
+class _Node:
+    """An object in a reference cycle: only the cyclic collector can free it."""
+
+    def __init__(self) -> None:
+        self.itself = self
+
+
+def test_frozen_heap_sets_existing_objects_aside_and_gives_them_back() -> None:
+    import gc
+    import weakref
+
+    from src.cv.training import frozen_heap
+
+    gc.disable()  # no automatic collection between the steps below
+    try:
+        older = weakref.ref(_Node())
+        with frozen_heap():
+            newer = weakref.ref(_Node())
+            gc.collect()
+            assert newer() is None  # what the block makes is collected as usual
+            assert older() is not None  # what existed before is set aside
+        gc.collect()
+        assert older() is None  # and given back afterwards
+    finally:
+        gc.enable()
+
+
+def test_frozen_heap_leaves_an_earlier_freeze_in_place() -> None:
+    import gc
+
+    from src.cv.training import frozen_heap
+
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        with frozen_heap():
+            pass
+        assert gc.get_freeze_count() >= before
+    finally:
+        gc.unfreeze()
