@@ -30,36 +30,53 @@ class _Node:
         self.itself = self
 
 
-def test_frozen_heap_sets_existing_objects_aside_and_gives_them_back() -> None:
+def test_quiet_start_up_pauses_then_sets_the_start_up_heap_aside() -> None:
     import gc
     import weakref
 
-    from src.cv.training import frozen_heap
+    from src.cv.training import quiet_start_up
 
-    gc.disable()  # no automatic collection between the steps below
-    try:
+    assert gc.isenabled()
+    with quiet_start_up() as training_starts:
+        assert not gc.isenabled()  # start-up: no collection walks the imports
         older = weakref.ref(_Node())
-        with frozen_heap():
-            newer = weakref.ref(_Node())
-            gc.collect()
-            assert newer() is None  # what the block makes is collected as usual
-            assert older() is not None  # what existed before is set aside
+        training_starts()
+        assert gc.isenabled()
+        newer = weakref.ref(_Node())
         gc.collect()
-        assert older() is None  # and given back afterwards
-    finally:
-        gc.enable()
+        assert newer() is None  # what the training makes is collected as usual
+        assert older() is not None  # what the start-up made is set aside
+    assert gc.isenabled()
+    gc.collect()
+    assert older() is None  # and given back afterwards
 
 
-def test_frozen_heap_leaves_an_earlier_freeze_in_place() -> None:
+def test_quiet_start_up_keeps_an_earlier_pause_and_freeze() -> None:
     import gc
 
-    from src.cv.training import frozen_heap
+    from src.cv.training import quiet_start_up
 
+    gc.disable()
     gc.freeze()
     try:
         before = gc.get_freeze_count()
-        with frozen_heap():
-            pass
+        with quiet_start_up() as training_starts:
+            training_starts()
+            assert not gc.isenabled()
+        assert not gc.isenabled()
         assert gc.get_freeze_count() >= before
     finally:
         gc.unfreeze()
+        gc.enable()
+
+
+def test_quiet_start_up_turns_the_collector_back_on_when_the_start_up_fails() -> None:
+    import gc
+
+    import pytest
+
+    from src.cv.training import quiet_start_up
+
+    with pytest.raises(RuntimeError), quiet_start_up():
+        raise RuntimeError("dataset check failed")
+    assert gc.isenabled() and gc.get_freeze_count() == 0
