@@ -120,8 +120,10 @@ def pretrain_checkpoint(work: Path, *, epochs: int, imgsz: int) -> Path:
     data.write_text(yaml.safe_dump({"path": str(source), "train": "images/train2017",
                                     "val": "images/train2017", "names": names}))  # fmt: skip
     weights = work / "coco80.pt"
+    # Only its weights are used, so it draws no plots.
     train(work, "pretrain-coco80", "pretraining", "--data", str(data), "--epochs", str(epochs),
-          "--imgsz", str(imgsz), "--no-test-eval", "--weights-out", str(weights))  # fmt: skip
+          "--imgsz", str(imgsz), "--plots", "false", "--no-test-eval",
+          "--weights-out", str(weights))  # fmt: skip
     return weights
 
 
