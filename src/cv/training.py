@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import csv
 import gc
+import itertools
 import math
 import re
 import sys
@@ -215,40 +216,48 @@ def _log_run_files(
 
 
 # --------------------------------------------------------------------------- training
+#: Numbers the trainings this process starts: from the second on, the heap is collected first.
+_training_number = itertools.count()
+
+
 @contextmanager
 def quiet_start_up() -> Iterator[Callable[[], None]]:
-    """Keep the garbage collector out of a training's start-up, and its epochs off that heap.
+    """Yield ``training_starts()``; until it is called, the garbage collector is paused.
 
-    Importing ultralytics, torch and MLflow and opening the run builds about 455,000 objects
-    (``yolo train``'s process: 200,000). While they pile up, the collector's growth rule walks
-    them all again and again: 7 full collections in a train_cv start-up here, none freeing
-    more than 50 objects, since modules are never garbage. So the block starts with the
-    collector paused; ``training_starts()``, called just before ``model.train``, freezes what
-    exists (``gc.freeze``) and turns the collector back on, so the epochs' collections walk
-    only what the training allocates (40 epochs: 1.52 s in 4 full collections without the
-    freeze, 0.77 s in 8 with it). On exit the heap is unfrozen, so a long-lived process (a
-    ZenML grid, an Optuna study) frees its old cycles as before. A pause or a freeze already
-    in place (someone else's) is kept.
+    A training's start-up (importing ultralytics, torch and MLflow, opening the run) builds
+    hundreds of thousands of objects, none of them garbage, and as they pile up the
+    collector's growth rule would walk them again and again. ``training_starts()``, called
+    just before ``model.train``, freezes them (``gc.freeze``) and turns the collector back
+    on, so the epochs' collections walk only what the training allocates; on exit they are
+    unfrozen. In a process that trained before (a ZenML grid, an Optuna study) it collects
+    first, so the previous training's cycles (its trainer, its model) are freed, not frozen.
+    A pause or a freeze already in place (someone else's) is kept. Figures:
+    ``tools/bench/NOTES.md``, B8.
     """
     was_enabled = gc.isenabled()
-    already_frozen = gc.get_freeze_count() > 0
+    ours_to_freeze = gc.get_freeze_count() == 0
     gc.disable()
     started = False
 
     def training_starts() -> None:
         nonlocal started
-        if not started:
-            started = True
+        if started:
+            return
+        started = True
+        if next(_training_number) > 0:
+            gc.collect()
+        if ours_to_freeze:
             gc.freeze()
-            if was_enabled:
-                gc.enable()
+        if was_enabled:
+            gc.enable()
 
     try:
         yield training_starts
     finally:
-        training_starts()
-        if not already_frozen:
+        if started and ours_to_freeze:
             gc.unfreeze()
+        if was_enabled:
+            gc.enable()
 
 
 def _log_dataset(dataset: YoloDataset) -> None:

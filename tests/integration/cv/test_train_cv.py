@@ -100,21 +100,33 @@ def test_the_run_logs_the_dataset_it_trained_on_and_no_plots_when_told(
     assert json.loads(dataset.profile)["num_rows"] == 3  # train, val, test
 
 
-def test_the_epochs_run_with_the_start_up_heap_set_aside(tmp_path: Path, mlflow_store: str) -> None:
+def test_the_start_up_runs_uncollected_and_the_epochs_without_its_heap(
+    tmp_path: Path, mlflow_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import gc
 
+    from src.cv import training
     from src.cv.tuning import trainer_callback
 
-    seen: list[tuple[bool, int]] = []
+    importing: list[bool] = []
+    configure = training.configure_ultralytics
+
+    def configure_and_record() -> None:  # the first of the start-up's imports
+        importing.append(gc.isenabled())
+        configure()
+
+    monkeypatch.setattr(training, "configure_ultralytics", configure_and_record)
+    epochs: list[tuple[bool, int]] = []
     argv = ["--data", str(make_tiny_person(tmp_path)), "--epochs", "1", "--imgsz", "32",
             "--batch", "4", "--plots", "false", "--runs-dir", str(tmp_path / "runs"),
             "--no-test-eval"]  # fmt: skip
     with trainer_callback(
-        "on_train_epoch_start", lambda _: seen.append((gc.isenabled(), gc.get_freeze_count()))
+        "on_train_epoch_start", lambda _: epochs.append((gc.isenabled(), gc.get_freeze_count()))
     ):
         assert train_cv.main(argv) == 0
-    # The collector runs during the epochs, without MLflow's, torch's and ultralytics' objects
-    # (well over 100,000), and has them all back once the training is done.
-    (during,) = seen
+    assert importing == [False]  # the collector is paused while the libraries load
+    # It runs during the epochs, without MLflow's, torch's and ultralytics' objects (well
+    # over 100,000), and has them all back once the training is done.
+    (during,) = epochs
     assert during[0] and during[1] > 100_000
     assert gc.isenabled() and gc.get_freeze_count() == 0

@@ -1,9 +1,15 @@
-"""The training core's pure parts: ultralytics' results.csv read with the project's names."""
+"""The training core's pure parts: results.csv read with the project's names, the collector."""
 
 from __future__ import annotations
 
+import gc
+import itertools
+import weakref
 from pathlib import Path
 
+import pytest
+
+from src.cv import training
 from src.cv.training import read_results_csv
 
 
@@ -30,14 +36,15 @@ class _Node:
         self.itself = self
 
 
-def test_quiet_start_up_pauses_then_sets_the_start_up_heap_aside() -> None:
-    import gc
-    import weakref
+@pytest.fixture
+def first_training(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in a fresh process: no training has started before."""
+    monkeypatch.setattr(training, "_training_number", itertools.count())
 
-    from src.cv.training import quiet_start_up
 
+def test_quiet_start_up_pauses_then_sets_the_start_up_heap_aside(first_training: None) -> None:
     assert gc.isenabled()
-    with quiet_start_up() as training_starts:
+    with training.quiet_start_up() as training_starts:
         assert not gc.isenabled()  # start-up: no collection walks the imports
         older = weakref.ref(_Node())
         training_starts()
@@ -51,32 +58,35 @@ def test_quiet_start_up_pauses_then_sets_the_start_up_heap_aside() -> None:
     assert older() is None  # and given back afterwards
 
 
-def test_quiet_start_up_keeps_an_earlier_pause_and_freeze() -> None:
-    import gc
+def test_a_later_training_frees_the_previous_ones_cycles_before_freezing(
+    first_training: None,
+) -> None:
+    with training.quiet_start_up() as training_starts:
+        training_starts()
+    with training.quiet_start_up() as training_starts:
+        left_over = weakref.ref(_Node())  # e.g. the previous training's trainer
+        training_starts()
+        assert left_over() is None
 
-    from src.cv.training import quiet_start_up
 
+def test_quiet_start_up_keeps_an_earlier_pause_and_freeze(first_training: None) -> None:
     gc.disable()
     gc.freeze()
     try:
         before = gc.get_freeze_count()
-        with quiet_start_up() as training_starts:
+        with training.quiet_start_up() as training_starts:
+            _Node()
             training_starts()
             assert not gc.isenabled()
+            assert gc.get_freeze_count() == before  # nothing more frozen, nothing thawed
         assert not gc.isenabled()
-        assert gc.get_freeze_count() >= before
+        assert gc.get_freeze_count() == before
     finally:
         gc.unfreeze()
         gc.enable()
 
 
 def test_quiet_start_up_turns_the_collector_back_on_when_the_start_up_fails() -> None:
-    import gc
-
-    import pytest
-
-    from src.cv.training import quiet_start_up
-
-    with pytest.raises(RuntimeError), quiet_start_up():
+    with pytest.raises(RuntimeError), training.quiet_start_up():
         raise RuntimeError("dataset check failed")
     assert gc.isenabled() and gc.get_freeze_count() == 0
