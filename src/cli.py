@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import atexit
-import functools
-import gc
 import signal
 import sys
 import threading
 from collections.abc import Callable
 from types import FrameType
 
+from src.collector import skip_the_exit_collection
 from src.errors import MlopsError, Terminated
 from src.runtime_env import apply_runtime_defaults
 
@@ -23,7 +21,7 @@ def run_main(main: Callable[[list[str] | None], int | None], argv: list[str] | N
     is handled like Ctrl-C (runs end KILLED, staging folders go), with exit code 143.
     """
     apply_runtime_defaults()
-    _skip_the_exit_collection()
+    skip_the_exit_collection()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _raise_terminated)
     try:
@@ -38,21 +36,6 @@ def run_main(main: Callable[[list[str] | None], int | None], argv: list[str] | N
         print("interrupted", file=sys.stderr)
         sys.exit(130)
     sys.exit(code or 0)
-
-
-@functools.cache  # once per process, however many commands a test runs in it
-def _skip_the_exit_collection() -> None:
-    """Spare the process the garbage collections CPython runs while it shuts down.
-
-    With MLflow, SQLAlchemy, torch and ultralytics loaded the heap holds over a million
-    objects, and the collections of interpreter shutdown walk them all (measured here: 1.9 s
-    after importing them and logging one run, 0.3 s with the heap frozen).
-    Registered before the command imports any tool, ``gc.freeze`` runs after the tools' own
-    exit handlers (atexit is last in, first out), so their flushing and closing still
-    happen; only the final walk over what is left is skipped, whose memory the process is
-    about to return anyway.
-    """
-    atexit.register(gc.freeze)
 
 
 def _raise_terminated(signum: int, frame: FrameType | None) -> None:

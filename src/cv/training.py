@@ -13,7 +13,8 @@
 * turns ultralytics' own MLflow callback off and logs through :mod:`src.tracking` instead,
   so each training is exactly one run (joining the run a ZenML step already opened);
 * trains in a hidden staging folder that replaces ``run_dir`` only when training worked,
-  with no garbage collection walking the heap of imports (:func:`quiet_start_up`).
+  with no garbage collection walking the heap of imports
+  (:func:`src.collector.quiet_start_up`).
 
 Metric names (MLflow keys and ``YoloTrainingResult.metrics``):
 
@@ -35,19 +36,16 @@ Per epoch (``step`` = epoch, 1-based): ``train_box_loss``, ``train_cls_loss``,
 from __future__ import annotations
 
 import csv
-import gc
-import itertools
 import math
 import re
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from src.collector import quiet_start_up
 from src.config import CvTrackingParams, CvTrainParams
 from src.cv.inputs import YoloDataset, check_device, check_yolo_dataset, resolve_model
 from src.errors import DataError, OutputError
@@ -216,50 +214,6 @@ def _log_run_files(
 
 
 # --------------------------------------------------------------------------- training
-#: Numbers the trainings this process starts: from the second on, the heap is collected first.
-_training_number = itertools.count()
-
-
-@contextmanager
-def quiet_start_up() -> Iterator[Callable[[], None]]:
-    """Yield ``training_starts()``; until it is called, the garbage collector is paused.
-
-    A training's start-up (importing ultralytics, torch and MLflow, opening the run) builds
-    hundreds of thousands of objects, none of them garbage, and as they pile up the
-    collector's growth rule would walk them again and again. ``training_starts()``, called
-    just before ``model.train``, freezes them (``gc.freeze``) and turns the collector back
-    on, so the epochs' collections walk only what the training allocates; on exit they are
-    unfrozen. In a process that trained before (a ZenML grid, an Optuna study) it collects
-    first, so the previous training's cycles (its trainer, its model) are freed, not frozen.
-    A pause or a freeze already in place (someone else's) is kept. Figures:
-    ``tools/bench/NOTES.md``, B8.
-    """
-    was_enabled = gc.isenabled()
-    ours_to_freeze = gc.get_freeze_count() == 0
-    gc.disable()
-    started = False
-
-    def training_starts() -> None:
-        nonlocal started
-        if started:
-            return
-        started = True
-        if next(_training_number) > 0:
-            gc.collect()
-        if ours_to_freeze:
-            gc.freeze()
-        if was_enabled:
-            gc.enable()
-
-    try:
-        yield training_starts
-    finally:
-        if started and ours_to_freeze:
-            gc.unfreeze()
-        if was_enabled:
-            gc.enable()
-
-
 def _log_dataset(dataset: YoloDataset) -> None:
     """Log the dataset as the run's input: one row per split, digest = the manifest's hash.
 
@@ -436,7 +390,6 @@ __all__ = [
     "FINAL_METRICS",
     "PLOT_ARTIFACTS",
     "YoloTrainingResult",
-    "quiet_start_up",
     "read_results_csv",
     "run_name_for",
     "train_yolo",

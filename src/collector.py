@@ -1,0 +1,75 @@
+"""The garbage collector around a command: no walks over the heap of imports.
+
+A command's start-up (importing MLflow and its SQL store, pandas, scikit-learn, torch,
+ultralytics) builds hundreds of thousands of objects, none of them garbage. As they pile up,
+CPython's growth rule runs full collections that walk them all again and again, and the
+interpreter's shutdown walks them once more. Two cuts, each measured in
+``tools/bench/NOTES.md`` (B1, B8):
+
+* :func:`quiet_start_up` pauses the collector while a training starts up;
+* :func:`skip_the_exit_collection` spares the process the collections of its shutdown.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import gc
+import itertools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+#: Numbers the trainings this process starts: from the second on, the heap is collected first.
+_training_number = itertools.count()
+
+
+@contextmanager
+def quiet_start_up() -> Iterator[Callable[[], None]]:
+    """Yield ``training_starts()``; until it is called, the garbage collector is paused.
+
+    ``training_starts()``, called just before ``model.train``, freezes the start-up's
+    objects (``gc.freeze``) and turns the collector back on, so the epochs' collections walk
+    only what the training allocates; on exit they are unfrozen. In a process that trained
+    before (a ZenML grid, an Optuna study) it collects first, so the previous training's
+    cycles (its trainer, its model) are freed, not frozen. A pause or a freeze already in
+    place (someone else's) is kept.
+    """
+    was_enabled = gc.isenabled()
+    ours_to_freeze = gc.get_freeze_count() == 0
+    gc.disable()
+    started = False
+
+    def training_starts() -> None:
+        nonlocal started
+        if started:
+            return
+        started = True
+        if next(_training_number) > 0:
+            gc.collect()
+        if ours_to_freeze:
+            gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+    try:
+        yield training_starts
+    finally:
+        if started and ours_to_freeze:
+            gc.unfreeze()
+        if was_enabled:
+            gc.enable()
+
+
+@functools.cache  # once per process, however many commands a test runs in it
+def skip_the_exit_collection() -> None:
+    """Spare the process the garbage collections CPython runs while it shuts down.
+
+    With MLflow, SQLAlchemy, torch and ultralytics loaded the heap holds over a million
+    objects, and the collections of interpreter shutdown walk them all (measured here: 1.9 s
+    after importing them and logging one run, 0.3 s with the heap frozen).
+    Registered before the command imports any tool, ``gc.freeze`` runs after the tools' own
+    exit handlers (atexit is last in, first out), so their flushing and closing still
+    happen; only the final walk over what is left is skipped, whose memory the process is
+    about to return anyway.
+    """
+    atexit.register(gc.freeze)
