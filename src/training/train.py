@@ -22,6 +22,7 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from src.collector import quiet_start_up
 from src.config import (
     IRIS_FEATURES,
     IRIS_TARGET,
@@ -93,6 +94,7 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+@quiet_start_up()  # no collection walks the libraries it imports (tools/bench/NOTES.md, B1)
 def train_model(
     *,
     params_path: Path | str | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from pathlib import Path
@@ -51,6 +52,24 @@ def test_both_algorithms_beat_the_accuracy_floor(
     assert metadata["metrics"]["accuracy"] >= 0.85
     assert set(metadata["per_class_metrics"]) == set(IRIS_CLASSES)
     assert metadata["mlflow"] is None
+
+
+def test_the_training_runs_with_the_collector_paused(
+    processed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from src.training import train
+
+    seen: list[bool] = []
+    build = train.build_estimator
+
+    def build_and_record(params: object) -> object:
+        seen.append(gc.isenabled())
+        return build(params)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(train, "build_estimator", build_and_record)
+    train_offline(processed, tmp_path / "models")
+    assert seen == [False]
+    assert gc.isenabled()
 
 
 def test_outputs_and_metadata_describe_the_training(processed: Path, tmp_path: Path) -> None:
