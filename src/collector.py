@@ -7,7 +7,7 @@ interpreter's shutdown walks them once more. Two cuts, each measured in
 ``tools/bench/NOTES.md`` (B1, B8):
 
 * :func:`quiet_start_up` pauses the collector while a training starts up (a YOLO training
-  until its epochs begin, the Iris training, a matter of seconds, throughout);
+  until its epochs begin, the Iris training and export, a matter of seconds, throughout);
 * :func:`skip_the_exit_collection` spares the process the collections of its shutdown.
 """
 
@@ -33,10 +33,10 @@ def quiet_start_up() -> Iterator[Callable[[], None]]:
     only what the training allocates; on exit they are unfrozen. In a process that trained
     before (a ZenML grid, an Optuna study) it collects first, so the previous training's
     cycles (its trainer, its model) are freed, not frozen. A caller that never calls it
-    (the Iris training) stays paused to the end; its objects then move to the oldest
-    generation in one step (``gc.freeze`` then ``gc.unfreeze``), or the first collection
-    after the pause would walk them all as new. A pause or a freeze already in place
-    (someone else's) is kept.
+    (the Iris training, the export) stays paused to the end; its objects then move to the
+    oldest generation in one step (``gc.freeze`` then ``gc.unfreeze``), or the first
+    collection after the pause would walk them all as new. A pause or a freeze already in
+    place (someone else's) is kept.
     """
     was_enabled = gc.isenabled()
     ours_to_freeze = gc.get_freeze_count() == 0

@@ -15,11 +15,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from src.collector import quiet_start_up
 from src.config import EXPORTED_MODEL_DIR, IRIS_FEATURES, METADATA_FILE, TEST_CSV
 from src.errors import OutputError
 from src.io_utils import ensure_writable_dir
 
 
+@quiet_start_up()  # no collection walks the MLflow and skops it imports (tools/bench/NOTES.md, B1)
 def export_mlflow_model(
     metadata_path: Path = METADATA_FILE,
     out_dir: Path = EXPORTED_MODEL_DIR,
