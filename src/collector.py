@@ -3,11 +3,12 @@
 A command's start-up (importing MLflow and its SQL store, pandas, scikit-learn, torch,
 ultralytics) builds hundreds of thousands of objects, none of them garbage. As they pile up,
 CPython's growth rule runs full collections that walk them all again and again, and the
-interpreter's shutdown walks them once more. Two cuts, each measured in
-``tools/bench/NOTES.md`` (B1, B8):
+interpreter's shutdown walks them once more. Two cuts (figures: ``tools/bench/NOTES.md``, B1
+and B8, and :func:`skip_the_exit_collection`'s own):
 
-* :func:`quiet_start_up` pauses the collector while a training starts up (a YOLO training
-  until its epochs begin, the Iris training and export, a matter of seconds, throughout);
+* :func:`quiet_start_up` pauses the collector through a start-up: a YOLO training's until its
+  epochs begin, and the whole of an Iris training or export, whose start-up is nearly all of
+  their time;
 * :func:`skip_the_exit_collection` spares the process the collections of its shutdown.
 """
 
@@ -22,6 +23,8 @@ from contextlib import contextmanager
 
 #: Numbers the trainings this process starts: from the second on, the heap is collected first.
 _training_number = itertools.count()
+#: Numbers the pauses that end with no training started: only the first sets its heap aside.
+_pauses_ended_unstarted = itertools.count()
 
 
 @contextmanager
@@ -32,11 +35,16 @@ def quiet_start_up() -> Iterator[Callable[[], None]]:
     objects (``gc.freeze``) and turns the collector back on, so the epochs' collections walk
     only what the training allocates; on exit they are unfrozen. In a process that trained
     before (a ZenML grid, an Optuna study) it collects first, so the previous training's
-    cycles (its trainer, its model) are freed, not frozen. A caller that never calls it
-    (the Iris training, the export) stays paused to the end; its objects then move to the
+    cycles (its trainer, its model) are freed, not frozen.
+
+    A caller that never calls it (the Iris training, the export) stays paused to the end.
+    The process's first such pause then moves its objects, the imported libraries, to the
     oldest generation in one step (``gc.freeze`` then ``gc.unfreeze``), or the first
-    collection after the pause would walk them all as new. A pause or a freeze already in
-    place (someone else's) is kept.
+    collection after it would walk them all as new. A later one leaves its objects young, so
+    the garbage it made (each further training of ``make experiments``) is collected as usual.
+
+    A pause or a freeze already in place (someone else's) is kept. There is one collector
+    per process: pauses in two threads at once would end each other's.
     """
     was_enabled = gc.isenabled()
     ours_to_freeze = gc.get_freeze_count() == 0
@@ -58,9 +66,10 @@ def quiet_start_up() -> Iterator[Callable[[], None]]:
     try:
         yield training_starts
     finally:
-        if ours_to_freeze:
-            if not started:
-                gc.freeze()
+        if ours_to_freeze and started:
+            gc.unfreeze()
+        elif ours_to_freeze and next(_pauses_ended_unstarted) == 0:
+            gc.freeze()
             gc.unfreeze()
         if was_enabled:
             gc.enable()

@@ -21,7 +21,7 @@ from src.errors import OutputError
 from src.io_utils import ensure_writable_dir
 
 
-@quiet_start_up()  # no collection walks the MLflow and skops it imports (tools/bench/NOTES.md, B1)
+@quiet_start_up()  # no collection walks the MLflow and skops it imports (tools/bench/NOTES.md, B3)
 def export_mlflow_model(
     metadata_path: Path = METADATA_FILE,
     out_dir: Path = EXPORTED_MODEL_DIR,

@@ -18,13 +18,14 @@ class _Node:
         self.itself = self
 
 
-@pytest.fixture
-def first_training(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As in a fresh process: no training has started before."""
+@pytest.fixture(autouse=True)
+def fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in a fresh process: no pause and no training before this test's."""
     monkeypatch.setattr(collector, "_training_number", itertools.count())
+    monkeypatch.setattr(collector, "_pauses_ended_unstarted", itertools.count())
 
 
-def test_quiet_start_up_pauses_then_sets_the_start_up_heap_aside(first_training: None) -> None:
+def test_quiet_start_up_pauses_then_sets_the_start_up_heap_aside() -> None:
     assert gc.isenabled()
     with collector.quiet_start_up() as training_starts:
         assert not gc.isenabled()  # start-up: no collection walks the imports
@@ -40,9 +41,7 @@ def test_quiet_start_up_pauses_then_sets_the_start_up_heap_aside(first_training:
     assert older() is None  # and given back afterwards
 
 
-def test_a_later_training_frees_the_previous_ones_cycles_before_freezing(
-    first_training: None,
-) -> None:
+def test_a_later_training_frees_the_previous_ones_cycles_before_freezing() -> None:
     with collector.quiet_start_up() as training_starts:
         training_starts()
     with collector.quiet_start_up() as training_starts:
@@ -51,7 +50,7 @@ def test_a_later_training_frees_the_previous_ones_cycles_before_freezing(
         assert left_over() is None
 
 
-def test_quiet_start_up_keeps_an_earlier_pause_and_freeze(first_training: None) -> None:
+def test_quiet_start_up_keeps_an_earlier_pause_and_freeze() -> None:
     gc.disable()
     gc.freeze()
     try:
@@ -81,3 +80,37 @@ def test_a_pause_never_ended_early_leaves_its_objects_in_the_oldest_generation()
     assert gc.isenabled() and gc.get_freeze_count() == 0
     # Moved there in one step: the next young collection does not walk the whole pause.
     assert any(obj is kept for obj in gc.get_objects(generation=2))
+
+
+def test_a_later_pause_leaves_its_garbage_to_the_young_collections() -> None:
+    with collector.quiet_start_up():
+        pass  # the first pause: the process's imports
+    with collector.quiet_start_up():
+        garbage = weakref.ref(_Node())  # e.g. a second training's figure and store objects
+    gc.collect(0)
+    assert garbage() is None
+
+
+def test_a_pause_without_training_keeps_an_earlier_freeze() -> None:
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        with collector.quiet_start_up():
+            _Node()
+        assert gc.isenabled() and gc.get_freeze_count() == before
+    finally:
+        gc.unfreeze()
+
+
+@collector.quiet_start_up()
+def _collector_enabled() -> bool:
+    return gc.isenabled()
+
+
+def test_a_decorated_function_pauses_on_every_call_and_inside_a_pause() -> None:
+    assert [_collector_enabled(), _collector_enabled()] == [False, False]
+    assert gc.isenabled()
+    with collector.quiet_start_up():
+        assert _collector_enabled() is False
+        assert not gc.isenabled()  # the inner pause kept the outer one
+    assert gc.isenabled()

@@ -14,7 +14,7 @@ from src.training.train import train_model
 from tests.iris_helpers import make_splits
 
 
-def test_the_export_serves_the_trained_model_and_imports_uncollected(
+def test_the_export_serves_the_trained_model_and_saves_uncollected(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import mlflow.pyfunc
@@ -38,7 +38,7 @@ def test_the_export_serves_the_trained_model_and_imports_uncollected(
     monkeypatch.setattr(mlflow.sklearn, "save_model", save_and_record)
     out = export_mlflow_model(models / "metadata.json", models / "exported", processed / "test.csv")
 
-    assert saving == [False]  # MLflow, skops and the save ran with the collector paused
+    assert saving == [False]  # the save (skops, the signature, the example) ran paused
     assert gc.isenabled()
     example = read_iris_csv(processed / "test.csv")[list(IRIS_FEATURES)]
     served = mlflow.pyfunc.load_model(str(out)).predict(example)

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from src.cli import run_main
-from src.config import IRIS_CLASSES
+from src.config import IRIS_CLASSES, TrainParams
 from src.errors import ConfigError, DataError, OutputError
 from src.io_utils import sha256_file
 from src.iris.model_io import load_verified_model
-from src.training.train import main, train_model
+from src.training.train import build_estimator, main, train_model
 from tests.iris_helpers import make_splits
 
 
@@ -57,16 +57,14 @@ def test_both_algorithms_beat_the_accuracy_floor(
 def test_the_training_runs_with_the_collector_paused(
     processed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from src.training import train
-
     seen: list[bool] = []
-    build = train.build_estimator
+    build = build_estimator
 
-    def build_and_record(params: object) -> object:
+    def build_and_record(params: TrainParams) -> object:
         seen.append(gc.isenabled())
-        return build(params)  # type: ignore[arg-type]
+        return build(params)
 
-    monkeypatch.setattr(train, "build_estimator", build_and_record)
+    monkeypatch.setattr("src.training.train.build_estimator", build_and_record)
     train_offline(processed, tmp_path / "models")
     assert seen == [False]
     assert gc.isenabled()
