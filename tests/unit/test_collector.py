@@ -52,16 +52,17 @@ def test_a_later_training_frees_the_previous_ones_cycles_before_freezing() -> No
 
 def test_quiet_start_up_keeps_an_earlier_pause_and_freeze() -> None:
     gc.disable()
+    frozen_before = weakref.ref(_Node())
     gc.freeze()
     try:
-        before = gc.get_freeze_count()
         with collector.quiet_start_up() as training_starts:
-            _Node()
+            made_in_start_up = weakref.ref(_Node())
             training_starts()
-            assert not gc.isenabled()
-            assert gc.get_freeze_count() == before  # nothing more frozen, nothing thawed
+            assert not gc.isenabled()  # the earlier pause is kept
         assert not gc.isenabled()
-        assert gc.get_freeze_count() == before
+        gc.collect()
+        assert made_in_start_up() is None  # nothing more was frozen
+        assert frozen_before() is not None  # and nothing thawed
     finally:
         gc.unfreeze()
         gc.enable()
@@ -92,12 +93,15 @@ def test_a_later_pause_leaves_its_garbage_to_the_young_collections() -> None:
 
 
 def test_a_pause_without_training_keeps_an_earlier_freeze() -> None:
+    frozen_before = weakref.ref(_Node())
     gc.freeze()
     try:
-        before = gc.get_freeze_count()
         with collector.quiet_start_up():
-            _Node()
-        assert gc.isenabled() and gc.get_freeze_count() == before
+            made_in_pause = weakref.ref(_Node())
+        assert gc.isenabled()
+        gc.collect()
+        assert made_in_pause() is None  # nothing more was frozen
+        assert frozen_before() is not None  # and nothing thawed
     finally:
         gc.unfreeze()
 
