@@ -38,6 +38,15 @@ export DVC_NO_ANALYTICS ?= 1
 export ZENML_ANALYTICS_OPT_IN ?= false
 export YOLO_OFFLINE ?= 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+# Python keeps what it compiles (the project's modules, pytest's rewritten tests) in the ignored
+# __pycache__/ folders, as it does by default. A PYTHONDONTWRITEBYTECODE=1 inherited from a
+# container image would make every command compile them again (tools/bench/NOTES.md, B9);
+# BYTECODE_CACHE=off keeps the inherited setting.
+BYTECODE_CACHE ?= on
+ifeq ($(BYTECODE_CACHE),on)
+unexport PYTHONDONTWRITEBYTECODE
+endif
 # dvc.yaml's `python -m ...` commands must find the venv's interpreter.
 export PATH := $(abspath $(BIN)):$(PATH)
 
