@@ -49,16 +49,20 @@ def test_a_later_training_frees_the_previous_ones_cycles_before_freezing() -> No
         assert left_over() is None
 
 
-def test_quiet_start_up_keeps_an_earlier_pause_and_freeze() -> None:
-    gc.disable()
+@pytest.mark.parametrize("trains", [True, False], ids=["training", "no-training"])
+@pytest.mark.parametrize("paused_before", [True, False], ids=["paused", "collecting"])
+def test_an_earlier_pause_and_freeze_are_kept(trains: bool, paused_before: bool) -> None:
+    if paused_before:
+        gc.disable()
     frozen_before = weakref.ref(_Node())
     gc.freeze()
     try:
         with collector.quiet_start_up() as training_starts:
             made_in_start_up = weakref.ref(_Node())
-            training_starts()
-            assert not gc.isenabled()  # the earlier pause is kept
-        assert not gc.isenabled()
+            if trains:
+                training_starts()
+                assert gc.isenabled() is not paused_before  # the earlier pause is kept
+        assert gc.isenabled() is not paused_before
         gc.collect(0)
         assert made_in_start_up() is None  # nothing more was frozen
         assert gc.get_freeze_count() > 0  # and nothing thawed
@@ -90,21 +94,6 @@ def test_a_later_pause_leaves_its_garbage_to_the_young_collections() -> None:
         garbage = weakref.ref(_Node())  # e.g. a second training's figure and store objects
     gc.collect(0)
     assert garbage() is None
-
-
-def test_a_pause_without_training_keeps_an_earlier_freeze() -> None:
-    frozen_before = weakref.ref(_Node())
-    gc.freeze()
-    try:
-        with collector.quiet_start_up():
-            made_in_pause = weakref.ref(_Node())
-        assert gc.isenabled()
-        gc.collect(0)
-        assert made_in_pause() is None  # nothing more was frozen
-        assert gc.get_freeze_count() > 0  # and nothing thawed
-        assert frozen_before() is not None
-    finally:
-        gc.unfreeze()
 
 
 @collector.quiet_start_up()
