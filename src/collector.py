@@ -21,10 +21,8 @@ import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-#: Numbers the trainings this process starts: from the second on, the heap is collected first.
-_training_number = itertools.count()
-#: Numbers the pauses that end with no training started: only the first sets its heap aside.
-_pauses_ended_unstarted = itertools.count()
+#: Numbers this process's pauses: only the first holds the imports; later ones start clean.
+_pause_number = itertools.count()
 
 
 @contextmanager
@@ -33,7 +31,7 @@ def quiet_start_up() -> Iterator[Callable[[], None]]:
 
     ``training_starts()``, called just before ``model.train``, freezes the start-up's
     objects (``gc.freeze``) and turns the collector back on, so the epochs' collections walk
-    only what the training allocates; on exit they are unfrozen. In a process that trained
+    only what the training allocates; on exit they are unfrozen. In a process that paused
     before (a ZenML grid, an Optuna study) it collects first, so the previous training's
     cycles (its trainer, its model) are freed, not frozen.
 
@@ -46,6 +44,7 @@ def quiet_start_up() -> Iterator[Callable[[], None]]:
     A pause or a freeze already in place (someone else's) is kept. There is one collector
     per process: pauses in two threads at once would end each other's.
     """
+    first = next(_pause_number) == 0
     was_enabled = gc.isenabled()
     ours_to_freeze = gc.get_freeze_count() == 0
     gc.disable()
@@ -56,7 +55,7 @@ def quiet_start_up() -> Iterator[Callable[[], None]]:
         if started:
             return
         started = True
-        if next(_training_number) > 0:
+        if not first:
             gc.collect()
         if ours_to_freeze:
             gc.freeze()
@@ -68,7 +67,7 @@ def quiet_start_up() -> Iterator[Callable[[], None]]:
     finally:
         if ours_to_freeze and started:
             gc.unfreeze()
-        elif ours_to_freeze and next(_pauses_ended_unstarted) == 0:
+        elif ours_to_freeze and first:
             gc.freeze()
             gc.unfreeze()
         if was_enabled:

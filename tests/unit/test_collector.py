@@ -21,8 +21,7 @@ class _Node:
 @pytest.fixture(autouse=True)
 def fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """As in a fresh process: no pause and no training before this test's."""
-    monkeypatch.setattr(collector, "_training_number", itertools.count())
-    monkeypatch.setattr(collector, "_pauses_ended_unstarted", itertools.count())
+    monkeypatch.setattr(collector, "_pause_number", itertools.count())
 
 
 def test_quiet_start_up_pauses_then_sets_the_start_up_heap_aside() -> None:
