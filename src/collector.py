@@ -20,9 +20,42 @@ import gc
 import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 #: Numbers this process's pauses: only the first holds the imports; later ones start clean.
 _pause_number = itertools.count()
+
+
+@dataclass
+class _Pause:
+    """One start-up's state: what to give back, and how far it got."""
+
+    first: bool  # the process's first pause: its objects are the imported libraries
+    was_enabled: bool  # the collector ran before it
+    ours_to_freeze: bool  # no one else's freeze is in place
+    started: bool = False  # training_starts() was called
+    thawed: bool = False  # the frozen start-up was given back
+
+    def training_starts(self) -> None:
+        if self.started:
+            return
+        self.started = True
+        if not self.first:
+            gc.collect()
+        if self.ours_to_freeze:
+            gc.freeze()
+        if self.was_enabled:
+            gc.enable()
+
+    def thaw(self) -> None:
+        if self.started and not self.thawed:
+            self.thawed = True
+            if self.ours_to_freeze:
+                gc.unfreeze()
+
+
+#: The pause whose training has not started yet: a pause opened inside it joins it.
+_open: _Pause | None = None
 
 
 @contextmanager
@@ -35,6 +68,11 @@ def quiet_start_up() -> Iterator[Callable[[], None]]:
     before (a ZenML grid, an Optuna study) it collects first, so the previous training's
     cycles (its trainer, its model) are freed, not frozen.
 
+    A pause opened inside one whose training has not started joins it: one start-up, ended
+    by the first ``training_starts()`` of either, and the inner one's exit unfreezes. So a
+    pipeline runner paused from its first line (importing ZenML, checking the stack,
+    compiling the pipeline) stays paused into its training step, whose training ends it.
+
     A caller that never calls it (the Iris training, the export) stays paused to the end.
     The process's first such pause then moves its objects, the imported libraries, to the
     oldest generation in one step (``gc.freeze`` then ``gc.unfreeze``), or the first
@@ -44,33 +82,31 @@ def quiet_start_up() -> Iterator[Callable[[], None]]:
     A pause or a freeze already in place (someone else's) is kept. There is one collector
     per process: pauses in two threads at once would end each other's.
     """
-    first = next(_pause_number) == 0
-    was_enabled = gc.isenabled()
-    ours_to_freeze = gc.get_freeze_count() == 0
+    global _open
+    if _open is not None and not _open.started:
+        joined = _open
+        try:
+            yield joined.training_starts
+        finally:
+            joined.thaw()
+        return
+    pause = _Pause(
+        first=next(_pause_number) == 0,
+        was_enabled=gc.isenabled(),
+        ours_to_freeze=gc.get_freeze_count() == 0,
+    )
     gc.disable()
-    started = False
-
-    def training_starts() -> None:
-        nonlocal started
-        if started:
-            return
-        started = True
-        if not first:
-            gc.collect()
-        if ours_to_freeze:
-            gc.freeze()
-        if was_enabled:
-            gc.enable()
-
+    outer, _open = _open, pause
     try:
-        yield training_starts
+        yield pause.training_starts
     finally:
-        if ours_to_freeze and started:
-            gc.unfreeze()
-        elif ours_to_freeze and first:
+        _open = outer
+        if pause.started:
+            pause.thaw()
+        elif pause.ours_to_freeze and pause.first:
             gc.freeze()
             gc.unfreeze()
-        if was_enabled:
+        if pause.was_enabled:
             gc.enable()
 
 

@@ -22,6 +22,7 @@ class _Node:
 def fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """As in a fresh process: no pause and no training before this test's."""
     monkeypatch.setattr(collector, "_pause_number", itertools.count())
+    monkeypatch.setattr(collector, "_open", None)
 
 
 def test_quiet_start_up_pauses_then_sets_the_start_up_heap_aside() -> None:
@@ -107,3 +108,40 @@ def test_a_decorated_function_pauses_on_every_call_and_inside_a_pause() -> None:
         assert _collector_enabled() is False
         assert not gc.isenabled()  # the inner pause kept the outer one
     assert gc.isenabled()
+
+
+def test_a_pause_inside_an_unstarted_one_joins_it_and_its_training_ends_both() -> None:
+    with collector.quiet_start_up():  # a pipeline runner: ZenML's imports, the stack check
+        with collector.quiet_start_up() as training_starts:  # its training step
+            start_up = weakref.ref(_Node())
+            assert not gc.isenabled()
+            training_starts()
+            assert gc.isenabled()  # the epochs collect, though the runner paused first
+            gc.collect(1)
+            assert start_up() is not None  # the runner's start-up is set aside too
+        assert gc.isenabled() and gc.get_freeze_count() == 0  # given back by the step
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_a_joined_pause_that_fails_before_training_leaves_the_start_up_open() -> None:
+    with collector.quiet_start_up():  # a grid runner
+        with pytest.raises(RuntimeError), collector.quiet_start_up():
+            raise RuntimeError("the first configuration's step failed")
+        assert not gc.isenabled()  # still its start-up
+        with collector.quiet_start_up() as training_starts:  # the next configuration's step
+            training_starts()
+            assert gc.isenabled() and gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() == 0  # this step's exit gave the start-up back
+    assert gc.isenabled()
+
+
+def test_a_pause_after_a_started_one_does_not_join_it() -> None:
+    with collector.quiet_start_up() as first_training_starts:  # a grid runner, trained once
+        first_training_starts()
+        with collector.quiet_start_up() as training_starts:  # its next training
+            assert not gc.isenabled()  # its own start-up, collected before it freezes
+            left_over = weakref.ref(_Node())
+            training_starts()
+            assert left_over() is None
+        assert gc.isenabled() and gc.get_freeze_count() > 0  # the first start-up: still set aside
+    assert gc.isenabled() and gc.get_freeze_count() == 0
