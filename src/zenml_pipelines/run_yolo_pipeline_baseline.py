@@ -13,6 +13,7 @@ import argparse
 import json
 
 from src.cli import run_main
+from src.collector import quiet_start_up
 from src.config import get_config
 from src.io_utils import atomic_write_json
 from src.zenml_pipelines.launch import (
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
 
+@quiet_start_up()  # ZenML's start-up paused into the first training (tools/bench/NOTES.md, B4)
 def main(argv: list[str] | None = None) -> int:
     """Run the baseline pipeline; return the exit code."""
     args = build_parser().parse_args(argv)

@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from src.cli import run_main
+from src.collector import quiet_start_up
 from src.config import get_config
 from src.io_utils import atomic_write_json
 from src.progress import StepProgress
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@quiet_start_up()  # ZenML's start-up paused into the first training (tools/bench/NOTES.md, B4)
 def main(argv: list[str] | None = None) -> int:
     """Run the grid, pick and register the best run, write the report; return the exit code."""
     args = build_parser().parse_args(argv)

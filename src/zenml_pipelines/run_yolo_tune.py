@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from src.cli import run_main
+from src.collector import quiet_start_up
 from src.config import OPTUNA_DIR, CvTrainParams, get_config, with_overrides
 from src.io_utils import atomic_write_json
 from src.zenml_pipelines.launch import (
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@quiet_start_up()  # ZenML's start-up paused into the first training (tools/bench/NOTES.md, B4)
 def main(argv: list[str] | None = None) -> int:
     """Run the study, register its best trial, write the report; return the exit code."""
     args = build_parser().parse_args(argv)

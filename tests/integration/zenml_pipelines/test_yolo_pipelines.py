@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -117,6 +118,47 @@ def test_a_failing_step_is_one_line_with_its_own_error_type(
     assert last.startswith("error: pipeline run yolo_e1_img32_lr0.002_baseline_")
     assert "step prepare_tiny_person_dataset:" in last
     assert f"{label.name}: content differs from manifest.json" in last
+
+
+#: The baseline runner in this process, noting the collector's state at its stack check and
+#: when ultralytics' trainer starts (the training step runs in this process too), before
+#: ultralytics' own dataset loading turns the collector on whatever its state.
+PAUSED_RUNNER = (
+    "import gc, json, sys\n"
+    "from src.cv.tuning import trainer_callback\n"
+    "from src.zenml_pipelines import run_yolo_pipeline_baseline as runner\n"
+    "seen = {}\n"
+    "prepare = runner.prepare_stack\n"
+    "def prepare_and_note(cv):\n"
+    "    seen['stack_check'] = gc.isenabled()\n"
+    "    return prepare(cv)\n"
+    "runner.prepare_stack = prepare_and_note\n"
+    "note = lambda _: seen.setdefault('training', [gc.isenabled(), gc.get_freeze_count()])\n"
+    "with trainer_callback('on_pretrain_routine_start', note):\n"
+    "    assert runner.main(sys.argv[1:]) == 0\n"
+    "seen['end'] = [gc.isenabled(), gc.get_freeze_count()]\n"
+    "print(json.dumps(seen))\n"
+)
+
+
+def test_a_runner_is_paused_until_its_training_step_trains(
+    zenml_world: dict[str, Any], baseline: dict[str, Any]
+) -> None:
+    """ZenML's start-up (imports, stack check, compilation, the data step) is never walked."""
+    result = subprocess.run(
+        [sys.executable, "-c", PAUSED_RUNNER, "--params", str(zenml_world["params"]),
+         "--runs-dir", str(zenml_world["root"] / "runs")],
+        cwd=zenml_world["root"], env=zenml_world["env"], capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["stack_check"] is False  # paused from the runner's first line
+    enabled, frozen = seen["training"]
+    # The training step's start of training ended the runner's pause too: the training
+    # collects, without ZenML's, MLflow's and torch's objects, given back afterwards.
+    assert enabled and frozen > 100_000
+    assert seen["end"] == [True, 0]
 
 
 ACTIVATE = (
