@@ -3,11 +3,12 @@
 A command's start-up (importing MLflow and its SQL store, pandas, scikit-learn, torch,
 ultralytics) builds hundreds of thousands of objects, none of them garbage. As they pile up,
 CPython's growth rule runs full collections that walk them all again and again, and the
-interpreter's shutdown walks them once more. Two cuts (figures: ``tools/bench/NOTES.md``, B1
-and B8, and :func:`skip_the_exit_collection`'s own):
+interpreter's shutdown walks them once more. Two cuts (figures: ``tools/bench/NOTES.md``, B1,
+B4 and B8, and :func:`skip_the_exit_collection`'s own):
 
 * :func:`quiet_start_up` pauses the collector through a start-up: a YOLO training's until its
-  epochs begin, and the whole of an Iris training or export, whose start-up is nearly all of
+  epochs begin (a pipeline runner's from the first line of its ``main``, ZenML's start-up
+  included), and the whole of an Iris training or export, whose start-up is nearly all of
   their time;
 * :func:`skip_the_exit_collection` spares the process the collections of its shutdown.
 """
@@ -28,13 +29,14 @@ _pause_number = itertools.count()
 
 @dataclass
 class _Pause:
-    """One start-up's state: what to give back, and how far it got."""
+    """One start-up: what to give back at its end, and how far it got."""
 
-    first: bool  # the process's first pause: its objects are the imported libraries
-    was_enabled: bool  # the collector ran before it
-    ours_to_freeze: bool  # no one else's freeze is in place
+    # The process's first pause holds what was imported (for a pipeline runner, ZenML's
+    # start-up too): none of it garbage worth a collection, so it freezes without one.
+    first: bool
+    was_enabled: bool  # turned back on when the training starts, and at the end
     started: bool = False  # training_starts() was called
-    thawed: bool = False  # the frozen start-up was given back
+    froze: bool = False  # the heap it froze is not given back yet
 
     def training_starts(self) -> None:
         if self.started:
@@ -42,16 +44,16 @@ class _Pause:
         self.started = True
         if not self.first:
             gc.collect()
-        if self.ours_to_freeze:
+        if gc.get_freeze_count() == 0:  # someone else's freeze is kept, and left to them
             gc.freeze()
+            self.froze = True
         if self.was_enabled:
             gc.enable()
 
     def thaw(self) -> None:
-        if self.started and not self.thawed:
-            self.thawed = True
-            if self.ours_to_freeze:
-                gc.unfreeze()
+        if self.froze:
+            self.froze = False
+            gc.unfreeze()
 
 
 #: The pause whose training has not started yet: a pause opened inside it joins it.
@@ -69,9 +71,12 @@ def quiet_start_up() -> Iterator[Callable[[], None]]:
     cycles (its trainer, its model) are freed, not frozen.
 
     A pause opened inside one whose training has not started joins it: one start-up, ended
-    by the first ``training_starts()`` of either, and the inner one's exit unfreezes. So a
-    pipeline runner paused from its first line (importing ZenML, checking the stack,
-    compiling the pipeline) stays paused into its training step, whose training ends it.
+    by the first ``training_starts()`` of either; the first joined pause to exit after that
+    unfreezes, and one that exits before (a step that failed) leaves the start-up open. So a
+    pipeline runner, paused from the first line of its ``main`` (importing ZenML, checking
+    the stack, compiling the pipeline, the data step), stays paused into its first training
+    step, whose training ends it. Its later pipeline runs (a grid's, a study's) are collected
+    as usual until their own training steps pause.
 
     A caller that never calls it (the Iris training, the export) stays paused to the end.
     The process's first such pause then moves its objects, the imported libraries, to the
@@ -80,7 +85,8 @@ def quiet_start_up() -> Iterator[Callable[[], None]]:
     the garbage it made (each further training of ``make experiments``) is collected as usual.
 
     A pause or a freeze already in place (someone else's) is kept. There is one collector
-    per process: pauses in two threads at once would end each other's.
+    per process: pauses in two threads at once would end each other's, and one opened in a
+    second thread while another is open would join it.
     """
     global _open
     if _open is not None and not _open.started:
@@ -90,20 +96,16 @@ def quiet_start_up() -> Iterator[Callable[[], None]]:
         finally:
             joined.thaw()
         return
-    pause = _Pause(
-        first=next(_pause_number) == 0,
-        was_enabled=gc.isenabled(),
-        ours_to_freeze=gc.get_freeze_count() == 0,
-    )
+    pause = _Pause(first=next(_pause_number) == 0, was_enabled=gc.isenabled())
     gc.disable()
-    outer, _open = _open, pause
+    outer, _open = _open, pause  # None, or a started pause: an unstarted one is joined above
     try:
         yield pause.training_starts
     finally:
         _open = outer
         if pause.started:
             pause.thaw()
-        elif pause.ours_to_freeze and pause.first:
+        elif pause.first and gc.get_freeze_count() == 0:
             gc.freeze()
             gc.unfreeze()
         if pause.was_enabled:

@@ -112,8 +112,8 @@ def test_a_decorated_function_pauses_on_every_call_and_inside_a_pause() -> None:
 
 def test_a_pause_inside_an_unstarted_one_joins_it_and_its_training_ends_both() -> None:
     with collector.quiet_start_up():  # a pipeline runner: ZenML's imports, the stack check
+        start_up = weakref.ref(_Node())
         with collector.quiet_start_up() as training_starts:  # its training step
-            start_up = weakref.ref(_Node())
             assert not gc.isenabled()
             training_starts()
             assert gc.isenabled()  # the epochs collect, though the runner paused first
@@ -145,3 +145,30 @@ def test_a_pause_after_a_started_one_does_not_join_it() -> None:
             assert left_over() is None
         assert gc.isenabled() and gc.get_freeze_count() > 0  # the first start-up: still set aside
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_a_joined_pause_gives_the_start_up_back_once_even_when_the_training_fails() -> None:
+    with collector.quiet_start_up():
+        with pytest.raises(RuntimeError), collector.quiet_start_up() as training_starts:
+            training_starts()
+            raise RuntimeError("the training step failed")
+        assert gc.isenabled() and gc.get_freeze_count() == 0
+        kept = weakref.ref(_Node())
+        gc.freeze()  # someone else's, after the training step
+    try:
+        assert gc.get_freeze_count() > 0  # the runner's end did not thaw it
+        assert kept() is not None
+    finally:
+        gc.unfreeze()
+
+
+@pytest.mark.parametrize("trains", [True, False], ids=["training", "no-training"])
+def test_a_freeze_taken_during_the_start_up_is_kept(trains: bool) -> None:
+    with collector.quiet_start_up() as training_starts:
+        gc.freeze()  # e.g. a library's own, while ZenML starts
+        if trains:
+            training_starts()
+    try:
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

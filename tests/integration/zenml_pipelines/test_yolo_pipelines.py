@@ -120,22 +120,40 @@ def test_a_failing_step_is_one_line_with_its_own_error_type(
     assert f"{label.name}: content differs from manifest.json" in last
 
 
-#: The baseline runner in this process, noting the collector's state at its stack check and
-#: when ultralytics' trainer starts (the training step runs in this process too), before
-#: ultralytics' own dataset loading turns the collector on whatever its state.
+#: The baseline runner as ``python -m`` runs it, in this process (the training step runs here
+#: too), counting the collections between its ``main``'s first line and the training's start,
+#: and noting the collector's state at the stack check and when ultralytics' trainer starts
+#: (before ultralytics' own dataset loading turns the collector on whatever its state).
 PAUSED_RUNNER = (
     "import gc, json, sys\n"
+    "from src import collector\n"
+    "from src.cli import run_main\n"
     "from src.cv.tuning import trainer_callback\n"
     "from src.zenml_pipelines import run_yolo_pipeline_baseline as runner\n"
-    "seen = {}\n"
+    "seen = {'collections': 0}\n"
+    "def count(phase, info):\n"
+    "    seen['collections'] += phase == 'start'\n"
+    "gc.callbacks.append(count)\n"
     "prepare = runner.prepare_stack\n"
     "def prepare_and_note(cv):\n"
     "    seen['stack_check'] = gc.isenabled()\n"
     "    return prepare(cv)\n"
     "runner.prepare_stack = prepare_and_note\n"
+    "main = runner.main\n"
+    "def note_and_run(argv):\n"
+    "    seen['at_main'] = seen['collections']  # this script's own imports (torch) collected\n"
+    "    return main(argv)\n"
+    "starts = collector._Pause.training_starts\n"
+    "def start_and_note(pause):\n"
+    "    seen.setdefault('before_training', seen['collections'])\n"
+    "    starts(pause)\n"
+    "collector._Pause.training_starts = start_and_note\n"
     "note = lambda _: seen.setdefault('training', [gc.isenabled(), gc.get_freeze_count()])\n"
-    "with trainer_callback('on_pretrain_routine_start', note):\n"
-    "    assert runner.main(sys.argv[1:]) == 0\n"
+    "try:\n"
+    "    with trainer_callback('on_pretrain_routine_start', note):\n"
+    "        run_main(note_and_run, sys.argv[1:])\n"
+    "except SystemExit as done:\n"
+    "    seen['exit'] = done.code\n"
     "seen['end'] = [gc.isenabled(), gc.get_freeze_count()]\n"
     "print(json.dumps(seen))\n"
 )
@@ -144,7 +162,7 @@ PAUSED_RUNNER = (
 def test_a_runner_is_paused_until_its_training_step_trains(
     zenml_world: dict[str, Any], baseline: dict[str, Any]
 ) -> None:
-    """ZenML's start-up (imports, stack check, compilation, the data step) is never walked."""
+    """No collection walks ZenML's start-up: imports, stack check, compilation, data step."""
     result = subprocess.run(
         [sys.executable, "-c", PAUSED_RUNNER, "--params", str(zenml_world["params"]),
          "--runs-dir", str(zenml_world["root"] / "runs")],
@@ -153,7 +171,9 @@ def test_a_runner_is_paused_until_its_training_step_trains(
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     seen = json.loads(result.stdout.strip().splitlines()[-1])
-    assert seen["stack_check"] is False  # paused from the runner's first line
+    assert seen["exit"] == 0
+    assert seen["stack_check"] is False  # paused from the first line of the runner's main
+    assert seen["before_training"] == seen["at_main"]  # none from main's first line on
     enabled, frozen = seen["training"]
     # The training step's start of training ended the runner's pause too: the training
     # collects, without ZenML's, MLflow's and torch's objects, given back afterwards.
