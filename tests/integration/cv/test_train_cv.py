@@ -116,17 +116,24 @@ def test_the_start_up_runs_uncollected_and_the_epochs_without_its_heap(
         configure()
 
     monkeypatch.setattr(training, "configure_ultralytics", configure_and_record)
-    epochs: list[tuple[bool, int]] = []
+    trainer_starts: list[bool] = []
+    epochs: list[int] = []
     argv = ["--data", str(make_tiny_person(tmp_path)), "--epochs", "1", "--imgsz", "32",
             "--batch", "4", "--plots", "false", "--runs-dir", str(tmp_path / "runs"),
             "--no-test-eval"]  # fmt: skip
-    with trainer_callback(
-        "on_train_epoch_start", lambda _: epochs.append((gc.isenabled(), gc.get_freeze_count()))
+    # Noted when the trainer starts too: ultralytics' dataset loading, before the first
+    # epoch, turns the collector on whatever its state.
+    with (
+        trainer_callback(
+            "on_pretrain_routine_start", lambda _: trainer_starts.append(gc.isenabled())
+        ),
+        trainer_callback("on_train_epoch_start", lambda _: epochs.append(gc.get_freeze_count())),
     ):
         assert train_cv.main(argv) == 0
     assert importing == [False]  # the collector is paused while the libraries load
-    # It runs during the epochs, without MLflow's, torch's and ultralytics' objects (well
+    # It runs during the training, without MLflow's, torch's and ultralytics' objects (well
     # over 100,000), and has them all back once the training is done.
-    (during,) = epochs
-    assert during[0] and during[1] > 100_000
+    assert trainer_starts == [True]
+    (frozen,) = epochs
+    assert frozen > 100_000
     assert gc.isenabled() and gc.get_freeze_count() == 0
