@@ -55,6 +55,8 @@ B1_FLOOR_MODULES = (
     "matplotlib.figure",
 )
 B1_FLOOR_IMPORTS = (
+    # With the collector paused, as the training imports them (src/collector.py).
+    "import gc; gc.disable()\n"
     "import "
     + ", ".join(m for m in B1_FLOOR_MODULES if m != "skops.io")
     + "\nfrom src.workarounds import import_skops_io; import_skops_io()"
