@@ -56,7 +56,7 @@ class _Pause:
             gc.unfreeze()
 
 
-#: The pause whose training has not started yet: a pause opened inside it joins it.
+#: The pause in progress: one opened inside it before its training started joins it.
 _open: _Pause | None = None
 
 
@@ -98,11 +98,11 @@ def quiet_start_up() -> Iterator[Callable[[], None]]:
         return
     pause = _Pause(first=next(_pause_number) == 0, was_enabled=gc.isenabled())
     gc.disable()
-    outer, _open = _open, pause  # None, or a started pause: an unstarted one is joined above
+    _open = pause
     try:
         yield pause.training_starts
     finally:
-        _open = outer
+        _open = None  # an enclosing pause, if any, has started: nothing to join
         if pause.started:
             pause.thaw()
         elif pause.first and gc.get_freeze_count() == 0:
