@@ -154,12 +154,15 @@ def profile_dvc(args: Sequence[str], cwd: Path, env: dict[str, str], top: int = 
     def cumulative(file_part: str, name: str) -> float:
         return sum(v[3] for k, v in stats.items() if file_part in k[0] and k[2] == name)
 
+    rewrites = sum(
+        v[1] for k, v in stats.items() if "dvc/dvcfile.py" in k[0] and k[2] == "_dump_lockfile"
+    )
     own = total - waiting
     groups = {
         "YAML parsing (ruamel.yaml, dvc.yaml / dvc.lock / params.yaml)": cumulative(
             "serialize/_yaml.py", "parse_yaml"
         ),
-        "writing dvc.lock": cumulative("dvc/dvcfile.py", "_dump_lockfile"),
+        f"writing dvc.lock ({rewrites} rewrites)": cumulative("dvc/dvcfile.py", "_dump_lockfile"),
         "hashing and caching outputs": cumulative("dvc/stage/__init__.py", "save")
         + cumulative("dvc/stage/__init__.py", "commit"),
         "building the stage graph": cumulative("dvc/repo/index.py", "graph"),
@@ -184,6 +187,40 @@ def profile_dvc(args: Sequence[str], cwd: Path, env: dict[str, str], top: int = 
     lines += ["", "Largest self times:", "", "| self s | function |", "|---:|---|"]
     lines += [f"| {seconds:.2f} | `{where}` |" for seconds, where in rows[:top]]
     return "\n".join(lines)
+
+
+#: DVC's own read-modify-write of dvc.lock, the one it does after every stage it runs.
+_LOCK_REWRITE = """
+import shutil, statistics, sys, tempfile, time
+from pathlib import Path
+from dvc.utils.serialize import modify_yaml
+with tempfile.TemporaryDirectory() as scratch:
+    lock = Path(scratch) / "dvc.lock"
+    shutil.copyfile(sys.argv[1], lock)
+    times = []
+    for _ in range(int(sys.argv[2])):
+        started = time.perf_counter()
+        with modify_yaml(lock):
+            pass
+        times.append(time.perf_counter() - started)
+print(statistics.median(times))
+"""
+
+
+def dvc_lock_rewrite(lock: Path, env: dict[str, str], repeats: int = 5) -> dict[str, float]:
+    """Return the size of ``lock`` and the median seconds of one DVC rewrite of it.
+
+    DVC rewrites the whole lock after each stage through ruamel's round-trip parser and
+    emitter (pure Python), so a cold repro pays this once per stage, and it grows with the
+    lock's entries: each stage's deps and outs.
+    """
+    _, output = run([PY, "-c", _LOCK_REWRITE, str(lock), str(repeats)], lock.parent, env)
+    text = lock.read_text()
+    return {
+        "dvc_lock_lines": len(text.splitlines()),
+        "dvc_lock_entries": len(re.findall(r"^\s*- path:", text, flags=re.M)),
+        "dvc_lock_rewrite_s": round(float(output.split()[-1]), 3),
+    }
 
 
 def top_imports(importtime_output: str, top: int) -> list[tuple[float, str]]:
