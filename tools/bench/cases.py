@@ -142,13 +142,17 @@ def bench_b3(ctx: Context, result: Result) -> None:
     result.value = ratio(result.a, result.b)
     repo = ctx.fresh_copy(copies)
     try:
-        # DVC's largest own cost here, and the one that grows with the lock: its rewrite.
-        result.details |= dvc_lock_rewrite(repo / "dvc.lock", env, max(ctx.repeats, 1))
-        result.notes.append(
-            "dvc.lock has {dvc_lock_lines} lines, {dvc_lock_entries} deps and outs; DVC "
-            "rewrites it after each stage it runs, {dvc_lock_rewrite_s:.3f} s a rewrite "
-            "(median)".format(**result.details)
-        )
+        # The part of DVC's own work that grows with the lock: its rewrite after each stage.
+        try:
+            result.details |= dvc_lock_rewrite(repo / "dvc.lock", env, max(ctx.repeats, 1))
+        except BenchError as exc:
+            result.notes.append(f"dvc.lock rewrite not measured: {exc}")
+        else:
+            result.notes.append(
+                "dvc.lock has {dvc_lock_lines} lines, {dvc_lock_entries} deps and outs; DVC "
+                "rewrites it after each stage it runs, {dvc_lock_rewrite_s:.3f} s a rewrite "
+                "(median)".format(**result.details)
+            )
         if ctx.profile or judge(result.value, result.target) == "fail":
             result.profile = profile_dvc(["repro", *IRIS_LEAVES], repo, env)
     finally:

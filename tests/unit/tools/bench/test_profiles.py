@@ -31,7 +31,7 @@ def test_profile_parts_name_functions_the_project_still_has() -> None:
 def test_the_lock_rewrite_probe_counts_entries_and_leaves_the_lock_alone(tmp_path: Path) -> None:
     lock = tmp_path / "dvc.lock"
     lock.write_text(
-        "schema: '2.0'\n"
+        'schema: "2.0"\n'  # a rewrite would change the quotes: the probe must not write here
         "stages:\n"
         "  prepare:\n"
         "    cmd: python -m src.data.prepare\n"
@@ -50,5 +50,5 @@ def test_the_lock_rewrite_probe_counts_entries_and_leaves_the_lock_alone(tmp_pat
     found = profiles.dvc_lock_rewrite(lock, dict(os.environ), repeats=2)
     assert found["dvc_lock_lines"] == 14
     assert found["dvc_lock_entries"] == 2
-    assert isinstance(found["dvc_lock_rewrite_s"], float) and found["dvc_lock_rewrite_s"] >= 0
+    assert isinstance(found["dvc_lock_rewrite_s"], float)
     assert lock.read_bytes() == before
