@@ -7,6 +7,7 @@ import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from tools.bench.harness import PY, ROOT, BenchError, run
 
@@ -151,12 +152,13 @@ def profile_dvc(args: Sequence[str], cwd: Path, env: dict[str, str], top: int = 
         v[2] for k, v in stats.items() if k[2] in ("waitpid", "<built-in method posix.waitpid>")
     )
 
-    def cumulative(file_part: str, name: str) -> float:
-        return sum(v[3] for k, v in stats.items() if file_part in k[0] and k[2] == name)
+    def entries(file_part: str, name: str) -> list[tuple[Any, ...]]:
+        return [v for k, v in stats.items() if file_part in k[0] and k[2] == name]
 
-    rewrites = sum(
-        v[1] for k, v in stats.items() if "dvc/dvcfile.py" in k[0] and k[2] == "_dump_lockfile"
-    )
+    def cumulative(file_part: str, name: str) -> float:
+        return sum(v[3] for v in entries(file_part, name))
+
+    rewrites = sum(v[1] for v in entries("dvc/dvcfile.py", "_dump_lockfile"))  # call counts
     own = total - waiting
     groups = {
         "YAML parsing (ruamel.yaml, dvc.yaml / dvc.lock / params.yaml)": cumulative(
